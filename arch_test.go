@@ -1,0 +1,75 @@
+package main
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/oscli/oscli"
+
+// TestLayering keeps the arrows of STYLE.md honest: the codec, matcher,
+// hexdump and SLIP packages use only the standard library; only cmd uses
+// cobra and viper; only iostreams and format touch colour and TTY
+// libraries; nothing in internal/ imports cmd.
+func TestLayering(t *testing.T) {
+	stdOnly := map[string]bool{"osc": true, "match": true, "hexdump": true, "slip": true, "testvec": true}
+	allowedInternal := map[string][]string{
+		"argparse":  {"osc"},
+		"format":    {"osc", "hexdump", "iostreams"},
+		"transport": {"osc", "slip"},
+	}
+	dirs, err := os.ReadDir("internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		pkg, err := build.ImportDir(filepath.Join("internal", d.Name()), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name(), err)
+		}
+		seen++
+		name := d.Name()
+		for _, imp := range pkg.Imports {
+			isStd := !strings.Contains(strings.Split(imp, "/")[0], ".")
+			switch {
+			case isStd:
+			case stdOnly[name]:
+				t.Errorf("internal/%s imports %s; it may use only the standard library", name, imp)
+			case strings.HasPrefix(imp, module+"/cmd"):
+				t.Errorf("internal/%s imports %s; arrows point from cmd to internal", name, imp)
+			case strings.Contains(imp, "spf13/cobra"), strings.Contains(imp, "spf13/viper"):
+				t.Errorf("internal/%s imports %s; only cmd may", name, imp)
+			case strings.Contains(imp, "fatih/color"), strings.Contains(imp, "go-isatty"):
+				if name != "iostreams" && name != "format" {
+					t.Errorf("internal/%s imports %s; only iostreams and format may", name, imp)
+				}
+			case strings.HasPrefix(imp, module+"/internal/"):
+				if allowed, ok := allowedInternal[name]; ok {
+					target := strings.TrimPrefix(imp, module+"/internal/")
+					if !contains(allowed, target) {
+						t.Errorf("internal/%s imports internal/%s; not an arrow of STYLE.md", name, target)
+					}
+				}
+			}
+		}
+	}
+	if seen < 4 {
+		t.Fatalf("only %d internal packages found", seen)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,46 @@
+package cmd
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+)
+
+// Env is everything a command takes from the process: its streams, its
+// environment variables and its clock. Tests build one with buffers and a
+// fixed clock, so every command runs in-process.
+type Env struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	Getenv func(string) string
+	Now    func() time.Time
+	Build  BuildInfo
+
+	// ran is set once a command's flags and arguments were accepted, so
+	// that errors before it are usage errors (exit 2).
+	ran bool
+}
+
+// Main runs oscli with the process's streams and returns the exit code.
+// The first Ctrl-C cancels the command's context (commands then flush and
+// summarise); a second one kills the process as usual.
+func Main(args []string, b BuildInfo) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling: a second Ctrl-C ends the process
+	}()
+	env := &Env{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		Getenv: os.Getenv,
+		Now:    time.Now,
+		Build:  b,
+	}
+	return Run(ctx, env, args)
+}

@@ -1,0 +1,52 @@
+// Package cmd is oscli's command tree. Commands are thin: they bind flags
+// into an options struct and call a runner that uses the internal packages
+// with the streams of an injected Env.
+package cmd
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Run executes the command line args in env and returns the exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetIn(env.In)
+	root.SetOut(env.Out)
+	root.SetErr(env.Err)
+	err := root.ExecuteContext(ctx)
+	return report(env.Err, err, env.ran)
+}
+
+func newRootCmd(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "oscli",
+		Short: "Debug Open Sound Control traffic: dump, send, bundle, bench, replay",
+		Long: `oscli is a fast, strict command-line tool for Open Sound Control (OSC 1.0
+and 1.1): listen and print packets, send typed messages and timed bundles,
+load-test a receiver and replay a recorded session.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Running a command at all means cobra accepted its flags and
+		// arguments; later errors are the command's own.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			env.ran = true
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &usageError{err: err, hint: "see 'oscli --help'"}
+	})
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.AddCommand(newVersionCmd(env))
+	return root
+}
+
+// flagSet reports whether the user gave the flag on the command line.
+func flagSet(fs *pflag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	return f != nil && f.Changed
+}

@@ -132,7 +132,7 @@ func (p *Parser) parseTyped(t osc.Tag, v string) (osc.Arg, bool, error) {
 		a = osc.Int64(n)
 	case osc.TagFloat32, osc.TagFloat64:
 		a.Tag = t
-		a.Bits, err = parseFloatBits(v, t == osc.TagFloat32)
+		a.Bits, err = ParseFloatBits(v, t == osc.TagFloat32)
 	case osc.TagString, osc.TagSymbol:
 		if strings.IndexByte(v, 0) >= 0 {
 			return a, true, errors.New("strings cannot contain NUL")
@@ -203,9 +203,9 @@ func parseInt(v string, bits int, name string) (int64, error) {
 	return int64(u), nil
 }
 
-// parseFloatBits reads a float as its IEEE bits: decimal or hex notation,
+// ParseFloatBits reads a float32 (single) or float64 as its IEEE bits: decimal or hex notation,
 // Inf, -Inf, NaN, or NaN:0xBITS for a NaN with a particular payload.
-func parseFloatBits(v string, single bool) (uint64, error) {
+func ParseFloatBits(v string, single bool) (uint64, error) {
 	name, size, nan := "float64", 64, osc.NaN64Bits
 	if single {
 		name, size, nan = "float32", 32, osc.NaN32Bits
@@ -316,7 +316,7 @@ func inferArg(w string) (osc.Arg, error) {
 		}
 		return osc.Int64(n), nil
 	case kindFloat:
-		bits, err := parseFloatBits(w, true)
+		bits, err := ParseFloatBits(w, true)
 		if err != nil {
 			return osc.Arg{}, errors.New("number out of float32 range (write d:" + w + ")")
 		}

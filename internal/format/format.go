@@ -1,0 +1,75 @@
+// Package format renders received packets for people and programs: the
+// text format (one line per message in the syntax `oscli send` reads,
+// coloured on a terminal), JSON lines, osc4py3 hexdumps and SLIP-framed raw
+// bytes. Each renderer writes each packet with a single Write, so output
+// is flushed per packet. It does not read from the network or decide about
+// terminals itself (package iostreams does).
+package format
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/oscli/oscli/internal/osc"
+)
+
+// Event is one received packet (or a malformed one) and where it came from.
+type Event struct {
+	Time   time.Time  // arrival
+	From   string     // "127.0.0.1:54321", "[::1]:9000", "unix:/tmp/osc.sock"
+	Proto  string     // "udp", "tcp+slip", "tcp+len", "unix"
+	Raw    []byte     // the packet bytes
+	Packet osc.Packet // the decoded packet; nil when Err is set
+	Err    error      // why the packet could not be decoded
+}
+
+// Renderer writes events to a stream.
+type Renderer interface {
+	Render(ev *Event) error
+}
+
+// TimeMode is how the text format prints arrival times (--time).
+type TimeMode string
+
+// The --time values.
+const (
+	TimeLocal TimeMode = "local" // 18:00:00.123456 in the local zone
+	TimeUTC   TimeMode = "utc"   // 2026-11-21T18:00:00.123456Z
+	TimeUnix  TimeMode = "unix"  // 1763748000.123456
+	TimeRel   TimeMode = "rel"   // +1.234567 seconds since the first packet
+	TimeNone  TimeMode = "none"  // no time column
+)
+
+// ParseTimeMode validates a --time value.
+func ParseTimeMode(s string) (TimeMode, error) {
+	switch m := TimeMode(s); m {
+	case TimeLocal, TimeUTC, TimeUnix, TimeRel, TimeNone:
+		return m, nil
+	}
+	return "", fmt.Errorf("invalid --time %q (want local, utc, unix, rel or none)", s)
+}
+
+// Names of the --format values.
+var Formats = []string{"text", "json", "hex", "raw"}
+
+// Options configure the text and hex renderers.
+type Options struct {
+	Time     TimeMode
+	Location *time.Location // for TimeLocal; nil means time.Local
+	Color    bool
+	Hex      bool // text format: add the hexdump under each packet
+}
+
+// writeAll writes b with one Write call and reports short writes.
+func writeAll(w io.Writer, b []byte) error {
+	n, err := w.Write(b)
+	if err == nil && n != len(b) {
+		err = io.ErrShortWrite
+	}
+	return err
+}
+
+// FormatNames lists the --format values for help texts.
+func FormatNames() string { return strings.Join(Formats, "|") }

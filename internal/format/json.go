@@ -1,0 +1,223 @@
+package format
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/oscli/oscli/internal/osc"
+)
+
+// JSON renders one JSON object per packet, one per line (the schema is in
+// README.md):
+//
+//	{"time":"2026-11-21T18:00:00.123456789Z","from":"127.0.0.1:54321","proto":"udp",
+//	 "size":20,"raw":"LzEvZmFkZXIAAAAALGYAAD8AAAA=",
+//	 "packet":{"address":"/1/fader","types":"f","args":[0.5]}}
+//
+// Bundles are {"timetag":"0x…","time":"…" or "immediately","elements":[…]};
+// malformed packets carry "error" and "offset" instead of "packet".
+// Strings are valid JSON whatever the network sent: invalid UTF-8 becomes
+// U+FFFD (the exact bytes stay in "raw") and control characters are
+// escaped.
+type JSON struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewJSON returns a JSON-lines renderer.
+func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
+
+// Render writes one event.
+func (j *JSON) Render(ev *Event) error {
+	j.buf = AppendJSON(j.buf[:0], ev)
+	j.buf = append(j.buf, '\n')
+	return writeAll(j.w, j.buf)
+}
+
+// jsonTime is RFC 3339 with all nine digits of nanoseconds.
+const jsonTime = "2006-01-02T15:04:05.000000000Z07:00"
+
+// AppendJSON appends the event as one JSON object (no newline).
+func AppendJSON(b []byte, ev *Event) []byte {
+	b = append(b, `{"time":"`...)
+	b = ev.Time.AppendFormat(b, jsonTime)
+	b = append(b, `","from":`...)
+	b = appendJSONString(b, ev.From)
+	b = append(b, `,"proto":`...)
+	b = appendJSONString(b, ev.Proto)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(len(ev.Raw)), 10)
+	b = append(b, `,"raw":"`...)
+	b = base64.StdEncoding.AppendEncode(b, ev.Raw)
+	b = append(b, '"')
+	if ev.Packet != nil {
+		b = append(b, `,"packet":`...)
+		b = AppendJSONPacket(b, ev.Packet)
+	} else {
+		err := ev.Err
+		if err == nil {
+			err = errors.New("no packet")
+		}
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, err.Error())
+		var de *osc.DecodeError
+		if errors.As(err, &de) {
+			b = append(b, `,"offset":`...)
+			b = strconv.AppendInt(b, int64(de.Off), 10)
+		}
+	}
+	return append(b, '}')
+}
+
+// AppendJSONPacket appends a message or bundle object.
+func AppendJSONPacket(b []byte, p osc.Packet) []byte {
+	switch p := p.(type) {
+	case *osc.Message:
+		b = append(b, `{"address":`...)
+		b = appendJSONString(b, p.Address)
+		if p.NoTypeTags {
+			return append(b, `,"types":"","args":[],"no_typetags":true}`...)
+		}
+		b = append(b, `,"types":"`...)
+		for _, a := range p.Args {
+			b = append(b, byte(a.Tag))
+		}
+		b = append(b, `","args":[`...)
+		for i, a := range p.Args {
+			if i > 0 && a.Tag != osc.TagArrayEnd && b[len(b)-1] != '[' {
+				b = append(b, ',')
+			}
+			b = appendJSONArg(b, a)
+		}
+		return append(b, "]}"...)
+	case *osc.Bundle:
+		b = append(b, `{"timetag":"`...)
+		b = p.Timetag.AppendHex(b)
+		b = append(b, `","time":"`...)
+		if p.Timetag.IsImmediate() {
+			b = append(b, "immediately"...)
+		} else {
+			b = p.Timetag.Time().AppendFormat(b, jsonTime)
+		}
+		b = append(b, `","elements":[`...)
+		for i, e := range p.Elements {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSONPacket(b, e)
+		}
+		return append(b, "]}"...)
+	}
+	return append(b, "null"...)
+}
+
+func appendJSONArg(b []byte, a osc.Arg) []byte {
+	switch a.Tag {
+	case osc.TagInt32:
+		return strconv.AppendInt(b, int64(a.Int32()), 10)
+	case osc.TagInt64:
+		return strconv.AppendInt(b, a.Int64(), 10)
+	case osc.TagFloat32, osc.TagFloat64:
+		f, size := a.Float64(), 64
+		if a.Tag == osc.TagFloat32 {
+			f, size = float64(a.Float32()), 32
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// JSON has no NaN or Inf: the text syntax's spelling, as a
+			// string ("NaN", "-Inf", "NaN:0xffc00001").
+			b = append(b, '"')
+			start := len(b)
+			b = a.AppendText(b)
+			b = append(b[:start], b[start+2:]...) // drop "f:"
+			return append(b, '"')
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, size)
+	case osc.TagString, osc.TagSymbol:
+		return appendJSONString(b, string(a.Data))
+	case osc.TagBlob:
+		b = append(b, '"')
+		b = appendHex(b, a.Data)
+		return append(b, '"')
+	case osc.TagTimetag:
+		b = append(b, '"')
+		b = a.Timetag().AppendHex(b)
+		return append(b, '"')
+	case osc.TagRGBA, osc.TagMIDI:
+		b = append(b, '"')
+		b = appendHex(b, []byte{byte(a.Bits >> 24), byte(a.Bits >> 16), byte(a.Bits >> 8), byte(a.Bits)})
+		return append(b, '"')
+	case osc.TagChar:
+		r := rune(a.Uint32())
+		if a.Uint32() <= utf8.MaxRune && utf8.ValidRune(r) {
+			var tmp [4]byte
+			return appendJSONString(b, string(utf8.AppendRune(tmp[:0], r)))
+		}
+		return strconv.AppendUint(b, uint64(a.Uint32()), 10)
+	case osc.TagTrue:
+		return append(b, "true"...)
+	case osc.TagFalse:
+		return append(b, "false"...)
+	case osc.TagNil, osc.TagImpulse:
+		return append(b, "null"...)
+	case osc.TagArrayBegin:
+		return append(b, '[')
+	case osc.TagArrayEnd:
+		return append(b, ']')
+	}
+	return append(b, "null"...)
+}
+
+func appendHex(b, data []byte) []byte {
+	const digits = "0123456789abcdef"
+	for _, c := range data {
+		b = append(b, digits[c>>4], digits[c&0xf])
+	}
+	return b
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD; C0 and C1 control characters and DEL are escaped, so JSON output
+// on a terminal is as safe as the text format.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\r':
+				b = append(b, '\\', 'r')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029:
+			b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}

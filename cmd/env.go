@@ -6,6 +6,10 @@ import (
 	"os"
 	"os/signal"
 	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/oscli/oscli/internal/iostreams"
 )
 
 // Env is everything a command takes from the process: its streams, its
@@ -22,6 +26,30 @@ type Env struct {
 	// ran is set once a command's flags and arguments were accepted, so
 	// that errors before it are usage errors (exit 2).
 	ran bool
+
+	// Global flags and the config, set up by the root command.
+	configPath string
+	colorMode  string
+	verbose    bool
+	v          *viper.Viper
+}
+
+// streams returns the command's IO streams with the terminal and colour
+// decisions made once.
+func (e *Env) streams() (*iostreams.IOStreams, error) {
+	mode, err := iostreams.ParseColorMode(e.colorMode)
+	if err != nil {
+		return nil, &usageError{err: err}
+	}
+	return iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv), nil
+}
+
+// config returns the viper instance (an empty one before the root ran).
+func (e *Env) config() *viper.Viper {
+	if e.v == nil {
+		e.v = viper.New()
+	}
+	return e.v
 }
 
 // Main runs oscli with the process's streams and returns the exit code.

@@ -32,16 +32,25 @@ load-test a receiver and replay a recorded session.`,
 		SilenceUsage:  true,
 		// Running a command at all means cobra accepted its flags and
 		// arguments; later errors are the command's own.
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
 			env.ran = true
-			return nil
+			v, err := loadConfig(env, env.configPath)
+			if err != nil {
+				return err
+			}
+			env.v = v
+			return applyConfig(c, env, v)
 		},
 	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&env.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/oscli/config.yaml)")
+	pf.StringVar(&env.colorMode, "color", "auto", "colour output: auto, always or never")
+	pf.BoolVarP(&env.verbose, "verbose", "v", false, "say more on stderr (socket buffer sizes, framing, timing)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err: err, hint: "see 'oscli --help'"}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-	root.AddCommand(newVersionCmd(env))
+	root.AddCommand(newVersionCmd(env), newDumpCmd(env, nil), newSendCmd(env, nil))
 	return root
 }
 

@@ -1,0 +1,66 @@
+package cmd
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/oscli/oscli/internal/transport"
+)
+
+// netFlags are the flags that say where to listen or send: -H/--host,
+// -p/--port and --proto, shared by every command that uses the network.
+type netFlags struct {
+	Host  string
+	Port  int
+	Proto string
+}
+
+func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
+	fs.StringVarP(&n.Host, "host", "H", defHost, hostHelp)
+	fs.IntVarP(&n.Port, "port", "p", 8000, "UDP/TCP port")
+	fs.StringVar(&n.Proto, "proto", transport.UDP, "protocol: udp, tcp or unix")
+}
+
+// resolveEndpoint combines a positional word (port, host:port, URL or
+// @name; may be empty) with the flags: the word gives what it names, and
+// flags the user set explicitly override it.
+func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, v *viper.Viper) (transport.Endpoint, error) {
+	ep := transport.Endpoint{Proto: n.Proto, Host: n.Host, Port: n.Port}
+	if word != "" {
+		spec := word
+		if name, ok := strings.CutPrefix(word, "@"); ok {
+			s, err := lookupTarget(v, name)
+			if err != nil {
+				return ep, err
+			}
+			spec = s
+		}
+		parsed, err := transport.ParseEndpoint(spec, ep)
+		if err != nil {
+			return ep, &usageError{err: err}
+		}
+		ep = parsed
+		if flagSet(fs, "host") {
+			ep.Host = n.Host
+		}
+		if flagSet(fs, "port") {
+			ep.Port = n.Port
+		}
+		if flagSet(fs, "proto") {
+			ep.Proto = n.Proto
+		}
+	}
+	switch ep.Proto {
+	case transport.UDP:
+	case transport.TCP, transport.Unix:
+		return ep, usageErrorf("--proto %s is not supported yet (udp is)", ep.Proto)
+	default:
+		return ep, usageErrorf("invalid --proto %q (want udp, tcp or unix)", ep.Proto)
+	}
+	if err := transport.ValidPort(ep.Port); err != nil {
+		return ep, &usageError{err: err}
+	}
+	return ep, nil
+}

@@ -1,0 +1,420 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oscli/oscli/internal/argparse"
+	"github.com/oscli/oscli/internal/format"
+	"github.com/oscli/oscli/internal/hexdump"
+	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/record"
+	"github.com/oscli/oscli/internal/transport"
+)
+
+type sendOptions struct {
+	IO     *iostreams.IOStreams
+	Now    func() time.Time
+	Parser *argparse.Parser
+
+	Target    transport.Endpoint
+	Message   *osc.Message // from the command line; nil when reading stdin
+	Stdin     bool
+	JSON      bool
+	Repeat    int
+	Interval  time.Duration
+	At        string
+	DryRun    bool
+	Reply     bool
+	Timeout   time.Duration
+	Broadcast bool
+	TTL       int
+	Loop      bool
+	Iface     string
+	Verbose   bool
+}
+
+func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
+	o := &sendOptions{}
+	var nf netFlags
+	c := &cobra.Command{
+		Use:   "send [TARGET] ADDRESS [ARG…] | send [TARGET] -",
+		Short: "Send one OSC message, or one per line from stdin",
+		Long: `Send an OSC message built from typed arguments.
+
+TARGET is a port, host:port, [::1]:9000, a URL (udp://host:port, liblo's
+osc.udp://host:port) or @name from the config file; it is the word before
+the address and never starts with '/'. The default is 127.0.0.1:8000 over
+UDP, where 'oscli dump' listens by default.
+
+Arguments are typed (i:42 h:-1 f:0.5 d:3.14 s:text S:sym c:x b:deadbeef
+b:@FILE t:WHEN r:ff8000ff m:00903c7f, bare T F N I, and [ ] around array
+contents) or inferred: an int32 is i, a larger integer h, a number with a
+'.' or exponent f, true/false T/F, nil N, anything else a string. s:42
+forces a string. A bad argument is reported with its position and nothing
+is sent (exit 2).
+
+With '-', each line of stdin is one message in the same syntax (blank lines
+and # comments are skipped; dump's time and sender columns are skipped too,
+so dump's text output can be sent again). With --json, each line is a JSON
+object as 'oscli dump --json' writes it ("raw" wins, else "packet"). A bad
+line is reported with its number, the others still go out, and the exit
+code is 1.
+
+One socket is used for the whole run, so replies to its port reach
+--reply, which prints them like dump does.
+
+WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
+		Example: `  oscli send /1/fader f:0.5
+  oscli send 9000 /synth/note i:60 f:0.8 s:"grand piano"
+  oscli send udp://[::1]:9000 /mix [ i:1 i:2 ] T
+  oscli send @mixer /ch/01/mix/fader 0.75
+  oscli send /ping --reply --timeout 2s
+  oscli send /tick i:1 --repeat 10 --interval 100ms
+  oscli send /go --at +2s
+  oscli send --dry-run /my/pattern i:1 i:3 "s:a string" f:11.3
+  printf '/a i:1\n/b s:x\n' | oscli send -
+  oscli dump --json -n 10 | oscli send --json 9001 -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			io, err := env.streams()
+			if err != nil {
+				return err
+			}
+			o.IO, o.Now, o.Verbose = io, env.Now, env.verbose
+			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
+			word := ""
+			if args[0] != "-" && !strings.HasPrefix(args[0], "/") {
+				word, args = args[0], args[1:]
+			}
+			if len(args) == 0 {
+				return usageErrorf("no address after target %q: an OSC address must start with '/'", word)
+			}
+			if o.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+				return err
+			}
+			switch {
+			case args[0] == "-":
+				if len(args) > 1 {
+					return usageErrorf("'-' reads messages from stdin and takes no arguments after it")
+				}
+				o.Stdin = true
+				if flagSet(c.Flags(), "repeat") {
+					return usageErrorf("--repeat works with one message, not with '-'")
+				}
+			case o.JSON:
+				return usageErrorf("--json reads stdin: use 'oscli send --json -'")
+			default:
+				m, err := o.Parser.ParseMessage(args)
+				if err != nil {
+					return &usageError{err: err}
+				}
+				if _, err := osc.AppendMessage(nil, m); err != nil {
+					return &usageError{err: err}
+				}
+				o.Message = m
+			}
+			if o.At != "" {
+				if _, err := argparse.ParseWhen(o.At, env.Now()); err != nil {
+					return usageErrorf("--at: %v", err)
+				}
+			}
+			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
+				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runSend(c.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	nf.register(fs, "127.0.0.1", "host to send to")
+	fs.BoolVar(&o.JSON, "json", false, "with '-': read JSON lines as dump --json writes them")
+	fs.IntVar(&o.Repeat, "repeat", 1, "send the message `N` times (0: until interrupted)")
+	fs.DurationVar(&o.Interval, "interval", 0, "pause between repeats")
+	fs.StringVar(&o.At, "at", "", "wrap each message in a bundle with time tag `WHEN`")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
+	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
+	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
+	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
+	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
+	fs.BoolVar(&o.Loop, "loop", false, "multicast loopback: deliver to listeners on this host too")
+	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
+	return c
+}
+
+// sender sends packets to one target over one socket, or prints their
+// hexdumps for --dry-run.
+type sender struct {
+	o      *sendOptions
+	conn   *transport.UDPConn
+	to     netip.AddrPort
+	buf    []byte
+	sent   int
+	dumped int
+}
+
+func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
+	s := &sender{o: o}
+	if o.DryRun {
+		return s, nil
+	}
+	to, err := transport.ResolveUDP(ctx, o.Target.Host, o.Target.Port)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := transport.ListenUDP(ctx, transport.UDPConfig{
+		IPv6:      to.Addr().Is6(),
+		Broadcast: o.Broadcast,
+		TTL:       o.TTL,
+		Loop:      o.Loop,
+		Iface:     o.Iface,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.Verbose {
+		fmt.Fprintf(o.IO.ErrOut, "oscli: sending from %s to %s\n", conn.Local, to)
+	}
+	s.conn, s.to = conn, to
+	return s, nil
+}
+
+// send encodes and sends one packet, wrapped in a bundle for --at.
+func (s *sender) send(p osc.Packet) error {
+	if s.o.At != "" {
+		tt, err := argparse.ParseWhen(s.o.At, s.o.Now())
+		if err != nil {
+			return err
+		}
+		p = &osc.Bundle{Timetag: tt, Elements: []osc.Packet{p}}
+	}
+	b, err := osc.AppendPacket(s.buf[:0], p)
+	if err != nil {
+		return err
+	}
+	s.buf = b
+	return s.sendRaw(b)
+}
+
+func (s *sender) sendRaw(b []byte) error {
+	if s.o.DryRun {
+		var out []byte
+		if s.dumped > 0 {
+			out = append(out, '\n') // a blank line between packets
+		}
+		s.dumped++
+		_, err := s.o.IO.Out.Write(hexdump.AppendDump(out, b))
+		return err
+	}
+	if err := s.conn.WriteTo(b, s.to); err != nil {
+		return err
+	}
+	s.sent++
+	return nil
+}
+
+func (s *sender) close() {
+	if s.conn != nil {
+		s.conn.Close()
+	}
+}
+
+func runSend(ctx context.Context, o *sendOptions) error {
+	s, err := newSender(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if o.Stdin {
+		err = sendLines(ctx, s, o)
+	} else {
+		err = sendRepeated(ctx, s, o)
+	}
+	if err != nil && !isBadLines(err) {
+		return err
+	}
+	if o.Reply && !o.DryRun {
+		if rerr := printReplies(ctx, s, o); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+func sendRepeated(ctx context.Context, s *sender, o *sendOptions) error {
+	for i := 0; o.Repeat == 0 || i < o.Repeat; i++ {
+		if i > 0 && o.Interval > 0 {
+			t := time.NewTimer(o.Interval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.send(o.Message); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// badLines ends a stdin run in which some lines could not be sent.
+type badLines struct{ bad, total int }
+
+func (e *badLines) Error() string {
+	return fmt.Sprintf("%d of %d lines could not be sent", e.bad, e.total)
+}
+
+func isBadLines(err error) bool {
+	var bl *badLines
+	return errors.As(err, &bl)
+}
+
+// maxLine bounds one stdin line (a JSON line carries a base64 packet).
+const maxLine = 4 << 20
+
+func sendLines(ctx context.Context, s *sender, o *sendOptions) error {
+	sc := bufio.NewScanner(o.IO.In)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	lineNo, bad, total := 0, 0, 0
+	for sc.Scan() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lineNo++
+		p, err := parseLine(sc.Bytes(), o)
+		if err == nil && p == nil {
+			continue // blank or comment
+		}
+		total++
+		if err != nil {
+			bad++
+			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
+			continue
+		}
+		if err := s.send(p); err != nil {
+			return err // the socket failed: later lines would fail too
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLine)
+		}
+		return fmt.Errorf("read stdin: %w", err)
+	}
+	if bad > 0 {
+		return &exitCodeError{code: exitFailure, err: &badLines{bad, total}}
+	}
+	return nil
+}
+
+// parseLine reads one stdin line; nil, nil for a line with nothing to send.
+func parseLine(line []byte, o *sendOptions) (osc.Packet, error) {
+	if o.JSON {
+		if len(strings.TrimSpace(string(line))) == 0 {
+			return nil, nil
+		}
+		l, err := record.ParseJSONLine(line, o.Now())
+		if err != nil {
+			return nil, err
+		}
+		return l.Packet, nil
+	}
+	words, err := argparse.SplitLine(string(line))
+	if err != nil {
+		return nil, err
+	}
+	if len(words) == 0 {
+		return nil, nil
+	}
+	words = skipDumpColumns(words)
+	if len(words) == 0 {
+		// Only columns were left: a dump line whose message part is a
+		// '#' comment (a bundle header or a malformed packet).
+		if strings.IndexByte(string(line), '#') >= 0 {
+			return nil, nil
+		}
+		return nil, errors.New("no OSC address on this line")
+	}
+	return o.Parser.ParseMessage(words)
+}
+
+// skipDumpColumns drops the time and sender columns that dump's text
+// format puts before the address, so its output can be sent again.
+func skipDumpColumns(words []string) []string {
+	for i := 0; i < 2 && len(words) > 0 && looksLikeColumn(words[0]); i++ {
+		words = words[1:]
+	}
+	return words
+}
+
+func looksLikeColumn(w string) bool {
+	if w == "" || w[0] == '/' {
+		return false
+	}
+	if strings.HasPrefix(w, "unix:") || w == "-" {
+		return true
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' ||
+			strings.IndexByte(":.+-[]TZ%", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// printReplies prints what arrives on the sending socket until --timeout.
+func printReplies(ctx context.Context, s *sender, o *sendOptions) error {
+	r := format.NewText(o.IO.Out, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
+	deadline := time.Now().Add(o.Timeout)
+	_ = s.conn.Conn().SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.Conn().SetReadDeadline(time.Now()) })
+	defer stop()
+	buf := make([]byte, transport.MaxDatagram)
+	var dec osc.Decoder
+	replies := 0
+	for {
+		n, from, truncated, err := s.conn.ReadFrom(buf)
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				break
+			}
+			return fmt.Errorf("receive replies: %w", err)
+		}
+		ev := format.Event{Time: o.Now(), From: from.String(), Proto: transport.UDP, Raw: buf[:n]}
+		if truncated {
+			ev.Err = fmt.Errorf("datagram truncated to %d bytes", n)
+		} else {
+			ev.Packet, ev.Err = dec.Decode(ev.Raw)
+		}
+		if err := r.Render(&ev); err != nil {
+			return err
+		}
+		replies++
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if o.Verbose || replies == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "oscli: %d replies in %v\n", replies, o.Timeout)
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package transport
+
+func forceRecvBuffer(fd, want int) {}

@@ -1,0 +1,57 @@
+//go:build unix
+
+package transport
+
+import (
+	"net"
+	"syscall"
+)
+
+const msgTrunc = syscall.MSG_TRUNC
+
+func setReuseAddr(c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+func setBroadcast(conn *net.UDPConn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// raiseRecvBuffer asks for want bytes of socket receive buffer and returns
+// what the kernel granted. Linux caps the request at net.core.rmem_max
+// (and reports double the size, counting its bookkeeping), so where the
+// process may, it forces the size past the cap.
+func raiseRecvBuffer(conn *net.UDPConn, want int) int {
+	_ = conn.SetReadBuffer(want)
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	got := 0
+	_ = rc.Control(func(fd uintptr) {
+		got, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+		if got < want {
+			forceRecvBuffer(int(fd), want)
+			got, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+		}
+	})
+	return got
+}

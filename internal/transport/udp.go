@@ -1,0 +1,248 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// MaxDatagram is the receive buffer size: no UDP datagram is larger, so a
+// read never silently loses a tail (and truncation is still checked).
+const MaxDatagram = 64 * 1024
+
+// DefaultRecvBuffer is the socket receive buffer oscli asks for, so bursts
+// are queued by the kernel rather than dropped.
+const DefaultRecvBuffer = 8 << 20
+
+// UDPConfig configures a UDP socket.
+type UDPConfig struct {
+	Host       string   // local address to bind; "" for all
+	Port       int      // local port; 0 for any
+	Groups     []string // multicast groups to join (listening)
+	Iface      string   // interface for multicast (join and send)
+	TTL        int      // multicast TTL / hop limit when sending; 0 leaves the default (1)
+	Loop       bool     // multicast loopback when sending
+	Broadcast  bool     // allow sending to broadcast addresses
+	RecvBuffer int      // SO_RCVBUF to ask for; 0 means DefaultRecvBuffer
+	IPv6       bool     // bind an IPv6 socket when Host is empty
+}
+
+// UDPConn is one UDP socket, used for listening, sending, or both (send
+// uses one socket per run, so a receiver's reply to the source port comes
+// back to it).
+type UDPConn struct {
+	conn    *net.UDPConn
+	p4      *ipv4.PacketConn
+	p6      *ipv6.PacketConn
+	rcvbuf  int
+	oob     []byte
+	Local   netip.AddrPort
+	Groups  []netip.Addr
+	Network string
+}
+
+// ListenUDP opens a UDP socket bound to cfg.Host:cfg.Port and joins the
+// multicast groups. A port already in use is reported as *AddrInUseError.
+func ListenUDP(ctx context.Context, cfg UDPConfig) (*UDPConn, error) {
+	var groups []netip.Addr
+	for _, g := range cfg.Groups {
+		a, err := netip.ParseAddr(g)
+		if err != nil || !a.IsMulticast() {
+			return nil, fmt.Errorf("invalid multicast group %q: want an address in 224.0.0.0/4 or ff00::/8", g)
+		}
+		groups = append(groups, a)
+	}
+	network := "udp4"
+	host := cfg.Host
+	switch {
+	case host == "" && (cfg.IPv6 || len(groups) > 0 && groups[0].Is6()):
+		network, host = "udp6", "::"
+	case host == "":
+		host = "0.0.0.0"
+	default:
+		if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+			network = "udp6"
+		}
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		if len(groups) == 0 {
+			return nil
+		}
+		// Several listeners on one multicast group and port is normal.
+		return setReuseAddr(c)
+	}}
+	addr := net.JoinHostPort(host, fmt.Sprint(cfg.Port))
+	pc, err := lc.ListenPacket(ctx, network, addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, &AddrInUseError{Proto: UDP, Addr: addr}
+		}
+		if errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return nil, fmt.Errorf("cannot listen on %s: no such local address", addr)
+		}
+		return nil, fmt.Errorf("cannot listen on udp %s: %w", addr, unwrapOp(err))
+	}
+	c := &UDPConn{conn: pc.(*net.UDPConn), Network: network, Groups: groups, oob: make([]byte, 64)}
+	c.Local = c.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	if network == "udp4" {
+		c.p4 = ipv4.NewPacketConn(c.conn)
+	} else {
+		c.p6 = ipv6.NewPacketConn(c.conn)
+	}
+	if err := c.setup(cfg); err != nil {
+		c.conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *UDPConn) setup(cfg UDPConfig) error {
+	var ifi *net.Interface
+	if cfg.Iface != "" {
+		var err error
+		ifi, err = net.InterfaceByName(cfg.Iface)
+		if err != nil {
+			return fmt.Errorf("interface %q: %w", cfg.Iface, unwrapOp(err))
+		}
+	}
+	for _, g := range c.Groups {
+		ga := &net.UDPAddr{IP: g.AsSlice()}
+		var err error
+		if c.p4 != nil {
+			if !g.Is4() {
+				return fmt.Errorf("group %s is IPv6 but the socket is IPv4 (listen on -H ::)", g)
+			}
+			err = c.p4.JoinGroup(ifi, ga)
+		} else {
+			err = c.p6.JoinGroup(ifi, ga)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot join multicast group %s: %w", g, unwrapOp(err))
+		}
+	}
+	if ifi != nil {
+		if c.p4 != nil {
+			_ = c.p4.SetMulticastInterface(ifi)
+		} else {
+			_ = c.p6.SetMulticastInterface(ifi)
+		}
+	}
+	ttl := cfg.TTL
+	if ttl > 0 {
+		var err error
+		if c.p4 != nil {
+			err = c.p4.SetMulticastTTL(ttl)
+		} else {
+			err = c.p6.SetMulticastHopLimit(ttl)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot set multicast TTL %d: %w", ttl, unwrapOp(err))
+		}
+	}
+	if c.p4 != nil {
+		_ = c.p4.SetMulticastLoopback(cfg.Loop)
+	} else {
+		_ = c.p6.SetMulticastLoopback(cfg.Loop)
+	}
+	if cfg.Broadcast {
+		if err := setBroadcast(c.conn); err != nil {
+			return fmt.Errorf("cannot enable broadcast: %w", err)
+		}
+	}
+	want := cfg.RecvBuffer
+	if want == 0 {
+		want = DefaultRecvBuffer
+	}
+	c.rcvbuf = raiseRecvBuffer(c.conn, want)
+	return nil
+}
+
+// RecvBuffer returns the socket receive buffer the kernel granted.
+func (c *UDPConn) RecvBuffer() int { return c.rcvbuf }
+
+// ReadFrom reads one datagram into buf (which should be MaxDatagram bytes)
+// and reports whether the kernel truncated it.
+func (c *UDPConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bool, err error) {
+	n, _, flags, from, err := c.conn.ReadMsgUDPAddrPort(buf, c.oob)
+	if err != nil {
+		return 0, from, false, err
+	}
+	return n, unmapAddrPort(from), flags&msgTrunc != 0, nil
+}
+
+// WriteTo sends one datagram.
+func (c *UDPConn) WriteTo(b []byte, to netip.AddrPort) error {
+	if c.p4 == nil && to.Addr().Is4() {
+		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+	}
+	_, err := c.conn.WriteToUDPAddrPort(b, to)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", to, unwrapOp(err))
+	}
+	return nil
+}
+
+// Conn exposes the underlying socket (deadlines, batching).
+func (c *UDPConn) Conn() *net.UDPConn { return c.conn }
+
+// Close closes the socket.
+func (c *UDPConn) Close() error { return c.conn.Close() }
+
+// ResolveUDP resolves a host and port for sending, preferring IPv4 for
+// names that have both (what "localhost" users expect).
+func ResolveUDP(ctx context.Context, host string, port int) (netip.AddrPort, error) {
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("cannot resolve host %q", host)
+	}
+	best := addrs[0]
+	for _, a := range addrs {
+		if a.Unmap().Is4() {
+			best = a
+			break
+		}
+	}
+	return netip.AddrPortFrom(best.Unmap(), uint16(port)), nil
+}
+
+func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// AddrInUseError reports a port another program already listens on.
+type AddrInUseError struct {
+	Proto string
+	Addr  string
+}
+
+func (e *AddrInUseError) Error() string {
+	return fmt.Sprintf("%s %s is already in use by another program", e.Proto, e.Addr)
+}
+
+// unwrapOp strips net.OpError's "listen udp …:" prefix where the message
+// already says what was attempted.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// IsClosed reports whether err comes from using a closed socket.
+func IsClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || err != nil && strings.Contains(err.Error(), "use of closed network connection")
+}

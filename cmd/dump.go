@@ -84,7 +84,7 @@ when any of its messages passes.`,
 			if err != nil {
 				return err
 			}
-			o.IO, o.Now, o.Verbose = io, env.Now, env.verbose
+			o.IO, o.Now, o.Verbose, o.ready = io, env.Now, env.verbose, env.onListen
 			word := ""
 			if len(args) == 1 {
 				word = args[0]

@@ -32,6 +32,10 @@ type Env struct {
 	colorMode  string
 	verbose    bool
 	v          *viper.Viper
+
+	// onListen, when set (by tests), is called with each listener's
+	// address once it is ready.
+	onListen func(addr string)
 }
 
 // streams returns the command's IO streams with the terminal and colour

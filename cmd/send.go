@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -148,7 +149,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
 	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
 	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
-	fs.BoolVar(&o.Loop, "loop", false, "multicast loopback: deliver to listeners on this host too")
+	fs.BoolVar(&o.Loop, "loop", true, "multicast loopback: deliver to listeners on this host too (--loop=false to stop)")
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
 	return c
 }
@@ -167,6 +168,9 @@ type sender struct {
 func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
 	s := &sender{o: o}
 	if o.DryRun {
+		if o.Verbose {
+			fmt.Fprintf(o.IO.ErrOut, "oscli: dry run: would send to %s\n", o.Target)
+		}
 		return s, nil
 	}
 	to, err := transport.ResolveUDP(ctx, o.Target.Host, o.Target.Port)
@@ -218,6 +222,9 @@ func (s *sender) sendRaw(b []byte) error {
 		return err
 	}
 	if err := s.conn.WriteTo(b, s.to); err != nil {
+		if errors.Is(err, syscall.EACCES) && !s.o.Broadcast {
+			return &hintError{err: err, hint: "sending to a broadcast address needs --broadcast"}
+		}
 		return err
 	}
 	s.sent++

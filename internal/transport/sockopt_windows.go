@@ -21,14 +21,18 @@ func setReuseAddr(c syscall.RawConn) error {
 	return serr
 }
 
-func setBroadcast(conn *net.UDPConn) error {
+func setBroadcast(conn *net.UDPConn, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var serr error
 	err = rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
+		serr = syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, v)
 	})
 	if err != nil {
 		return err

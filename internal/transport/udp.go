@@ -151,9 +151,11 @@ func (c *UDPConn) setup(cfg UDPConfig) error {
 	} else {
 		_ = c.p6.SetMulticastLoopback(cfg.Loop)
 	}
-	if cfg.Broadcast {
-		if err := setBroadcast(c.conn); err != nil {
-			return fmt.Errorf("cannot enable broadcast: %w", err)
+	// Go enables SO_BROADCAST on every UDP socket; oscli makes it opt-in,
+	// so a mistyped .255 address does not flood a network.
+	if c.p4 != nil {
+		if err := setBroadcast(c.conn, cfg.Broadcast); err != nil {
+			return fmt.Errorf("cannot set broadcast: %w", err)
 		}
 	}
 	want := cfg.RecvBuffer

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +37,11 @@ type dumpOptions struct {
 	Timeout   time.Duration
 	Verbose   bool
 	ReadyFile string
+	Schedule  bool
+	Echo      bool
+	Framing   transport.Framing
+	MaxPacket int
+	MaxConns  int
 
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
@@ -42,10 +50,10 @@ type dumpOptions struct {
 func newDumpCmd(env *Env, runF func(*dumpOptions) error) *cobra.Command {
 	o := &dumpOptions{}
 	var (
-		nf                  netFlags
-		filters, excludes   []string
-		asJSON              bool
-		formatName, timeStr string
+		nf                           netFlags
+		filters, excludes            []string
+		asJSON                       bool
+		formatName, timeStr, framing string
 	)
 	c := &cobra.Command{
 		Use:   "dump [LISTEN]",
@@ -129,6 +137,15 @@ when any of its messages passes.`,
 			if o.Count < 0 || o.Timeout < 0 {
 				return usageErrorf("--count and --timeout cannot be negative")
 			}
+			if o.Framing, err = transport.ParseFraming(framing, true); err != nil {
+				return &usageError{err: err}
+			}
+			if o.MaxPacket < 16 || o.MaxConns < 1 {
+				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
+			}
+			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
+				return usageErrorf("--group works with UDP only")
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -148,95 +165,258 @@ when any of its messages passes.`,
 	fs.IntVarP(&o.Count, "count", "n", 0, "exit after `N` packets (0: no limit)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
+	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
+	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
+	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
+	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
+	fs.IntVar(&o.MaxConns, "max-conns", 500, "TCP: most connections at once")
 	return c
 }
 
 // dumpStats are the numbers of the closing summary.
 type dumpStats struct {
 	packets, bytes, malformed, filtered, truncated int64
+	conns, dropped                                 int64
+	pending                                        int
+}
+
+// dumper is one dump run: receivers (a UDP or Unix socket loop, or one
+// goroutine per TCP connection, and the --schedule timer) hand it events;
+// it filters, renders and counts them one at a time.
+type dumper struct {
+	o     *dumpOptions
+	mu    sync.Mutex
+	r     format.Renderer
+	st    dumpStats
+	err   error // first output error; ends the run
+	stop  func()
+	sched *scheduler
+	echo  func(ev *format.Event)
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
-	conn, err := transport.ListenUDP(ctx, transport.UDPConfig{
-		Host:   o.Listen.Host,
-		Port:   o.Listen.Port,
-		Groups: o.Groups,
-		Iface:  o.Iface,
-	})
-	if err != nil {
-		var inUse *transport.AddrInUseError
-		if errors.As(err, &inUse) {
-			return &hintError{err: err, hint: "pick another port with -p, or stop the program listening there"}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := &dumper{o: o, r: o.renderer(), stop: cancel}
+	if o.Schedule {
+		d.sched = newScheduler(d)
+	}
+	var serve func() error
+	var closeFn func()
+	var addr transport.Endpoint
+	note := "" // what the "listening on" line adds
+	switch o.Listen.Proto {
+	case transport.TCP:
+		srv, err := transport.ListenTCP(ctx, o.Listen.Host, o.Listen.Port)
+		if err != nil {
+			return listenError(err)
 		}
-		return err
+		srv.Framing, srv.MaxFrame, srv.MaxConns = o.Framing, o.MaxPacket, o.MaxConns
+		host, port, _ := net.SplitHostPort(srv.Local)
+		p, _ := strconv.Atoi(port)
+		addr = transport.Endpoint{Proto: transport.TCP, Host: host, Port: p}
+		serve = func() error { return srv.Serve(&streamHandler{d}) }
+		closeFn = func() { srv.Close() }
+	case transport.Unix:
+		conn, err := transport.ListenUnix(o.Listen.Path)
+		if err != nil {
+			return listenError(err)
+		}
+		addr = transport.Endpoint{Proto: transport.Unix, Path: conn.Path}
+		if o.Echo {
+			d.echo = func(ev *format.Event) {
+				if path, ok := strings.CutPrefix(ev.From, "unix:"); ok && path != "-" {
+					_ = conn.WriteTo(ev.Raw, path)
+				}
+			}
+		}
+		serve = func() error { return d.readUnix(ctx, conn) }
+		closeFn = func() { conn.Close() }
+	default:
+		conn, err := transport.ListenUDP(ctx, transport.UDPConfig{
+			Host:   o.Listen.Host,
+			Port:   o.Listen.Port,
+			Groups: o.Groups,
+			Iface:  o.Iface,
+		})
+		if err != nil {
+			return listenError(err)
+		}
+		addr = transport.Endpoint{Proto: transport.UDP, Host: conn.Local.Addr().String(), Port: int(conn.Local.Port())}
+		for _, g := range conn.Groups {
+			note += " +group " + g.String()
+		}
+		if o.Verbose {
+			note += fmt.Sprintf(" (receive buffer %d bytes)", conn.RecvBuffer())
+		}
+		if o.Echo {
+			d.echo = func(ev *format.Event) {
+				if to, err := netip.ParseAddrPort(ev.From); err == nil {
+					_ = conn.WriteTo(ev.Raw, to)
+				}
+			}
+		}
+		serve = func() error { return d.readUDP(ctx, conn) }
+		closeFn = func() { conn.Close() }
 	}
-	defer conn.Close()
-	addr := transport.Endpoint{Proto: transport.UDP, Host: conn.Local.Addr().String(), Port: int(conn.Local.Port())}
-	fmt.Fprintf(o.IO.ErrOut, "oscli: listening on %s", addr)
-	for _, g := range conn.Groups {
-		fmt.Fprintf(o.IO.ErrOut, " +group %s", g)
+	defer closeFn()
+	if o.Listen.Proto == transport.TCP {
+		note = " (framing " + string(o.Framing) + ")"
 	}
-	if o.Verbose {
-		fmt.Fprintf(o.IO.ErrOut, " (receive buffer %d bytes)", conn.RecvBuffer())
-	}
-	fmt.Fprintln(o.IO.ErrOut)
+	fmt.Fprintf(o.IO.ErrOut, "oscli: listening on %s%s\n", addr, note)
 	if err := o.signalReady(addr.String()); err != nil {
 		return err
 	}
-
-	// Stop on Ctrl-C or --timeout by closing the socket, which ends the read.
-	var stopped atomic.Bool
-	stop := func() {
-		stopped.Store(true)
-		conn.Close()
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Stop on Ctrl-C, --timeout or --count by closing the socket, which
+	// ends the receivers.
 	if o.Timeout > 0 {
-		timer := time.AfterFunc(o.Timeout, stop)
+		timer := time.AfterFunc(o.Timeout, cancel)
 		defer timer.Stop()
 	}
 	go func() {
 		<-ctx.Done()
-		stop()
+		closeFn()
 	}()
+	err := serve()
+	cancel()
+	if d.sched != nil {
+		d.st.pending = d.sched.close()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return fmt.Errorf("write output: %w", d.err)
+	}
+	o.summary(&d.st)
+	return err
+}
 
-	r := o.renderer()
-	var (
-		st  dumpStats
-		dec osc.Decoder
-		buf = make([]byte, transport.MaxDatagram)
-	)
-	for o.Count == 0 || st.packets < int64(o.Count) {
+func listenError(err error) error {
+	var inUse *transport.AddrInUseError
+	if errors.As(err, &inUse) {
+		return &hintError{err: err, hint: "pick another port with -p (or another path), or stop the program listening there"}
+	}
+	return err
+}
+
+// readUDP is the UDP receive loop.
+func (d *dumper) readUDP(ctx context.Context, conn *transport.UDPConn) error {
+	var dec osc.Decoder
+	buf := make([]byte, transport.MaxDatagram)
+	for {
 		n, from, truncated, err := conn.ReadFrom(buf)
 		if err != nil {
-			if stopped.Load() {
-				break
+			if ctx.Err() != nil {
+				return nil
 			}
 			return fmt.Errorf("receive: %w", err)
 		}
-		ev := format.Event{Time: o.Now(), From: from.String(), Proto: transport.UDP, Raw: buf[:n]}
-		if truncated {
-			st.truncated++
-			ev.Err = fmt.Errorf("datagram truncated to %d bytes", n)
-		} else {
-			ev.Packet, ev.Err = dec.Decode(ev.Raw)
+		d.handle(&dec, from.String(), transport.UDP, buf[:n], truncated)
+	}
+}
+
+// readUnix is the Unix datagram receive loop.
+func (d *dumper) readUnix(ctx context.Context, conn *transport.UnixConn) error {
+	var dec osc.Decoder
+	buf := make([]byte, transport.MaxDatagram)
+	for {
+		n, from, truncated, err := conn.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("receive: %w", err)
 		}
-		if ev.Err == nil && !o.pass(ev.Packet) {
-			st.filtered++
-			continue
+		d.handle(&dec, from, transport.Unix, buf[:n], truncated)
+	}
+}
+
+// streamHandler adapts TCP connections to the dumper.
+type streamHandler struct{ d *dumper }
+
+func (h *streamHandler) Opened(c *transport.StreamConn) {
+	h.d.mu.Lock()
+	h.d.st.conns++
+	h.d.mu.Unlock()
+	if h.d.o.Verbose {
+		fmt.Fprintf(h.d.o.IO.ErrOut, "oscli: %s connected (%s)\n", c.Remote, c.Proto())
+	}
+}
+
+func (h *streamHandler) Closed(c *transport.StreamConn, err error) {
+	if err == nil {
+		if h.d.o.Verbose {
+			fmt.Fprintf(h.d.o.IO.ErrOut, "oscli: %s disconnected\n", c.Remote)
 		}
-		if ev.Err != nil {
-			st.malformed++
-		}
-		st.packets++
-		st.bytes += int64(n)
-		if err := r.Render(&ev); err != nil {
-			return fmt.Errorf("write output: %w", err)
+		return
+	}
+	h.d.mu.Lock()
+	h.d.st.dropped++
+	h.d.mu.Unlock()
+	fmt.Fprintf(h.d.o.IO.ErrOut, "oscli: %s: %v; connection closed\n", c.Remote, err)
+}
+
+func (h *streamHandler) Packet(c *transport.StreamConn, frame []byte) {
+	// One decoder per connection: Packet calls for a connection come from
+	// its own goroutine.
+	dec, ok := c.State.(*osc.Decoder)
+	if !ok {
+		dec = new(osc.Decoder)
+		c.State = dec
+	}
+	if h.d.o.Echo {
+		_ = c.Send(frame)
+	}
+	h.d.handle(dec, c.Remote, c.Proto(), frame, false)
+}
+
+// handle decodes a received packet and shows it, or holds it (--schedule).
+func (d *dumper) handle(dec *osc.Decoder, from, proto string, raw []byte, truncated bool) {
+	ev := format.Event{Time: d.o.Now(), From: from, Proto: proto, Raw: raw}
+	if truncated {
+		d.mu.Lock()
+		d.st.truncated++
+		d.mu.Unlock()
+		ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(raw))
+	} else {
+		ev.Packet, ev.Err = dec.Decode(raw)
+	}
+	if d.echo != nil && ev.Err == nil {
+		d.echo(&ev)
+	}
+	if d.sched != nil && ev.Err == nil {
+		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(ev.Time) && d.o.pass(b) {
+			d.sched.hold(&ev, b.Timetag.Time())
+			return
 		}
 	}
-	o.summary(&st)
-	return nil
+	d.emit(&ev)
+}
+
+// emit filters, renders and counts one event.
+func (d *dumper) emit(ev *format.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil || d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
+		return
+	}
+	if ev.Err == nil && !d.o.pass(ev.Packet) {
+		d.st.filtered++
+		return
+	}
+	if ev.Err != nil {
+		d.st.malformed++
+	}
+	d.st.packets++
+	d.st.bytes += int64(len(ev.Raw))
+	if err := d.r.Render(ev); err != nil {
+		d.err = err
+		d.stop()
+		return
+	}
+	if d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
+		d.stop()
+	}
 }
 
 func (o *dumpOptions) signalReady(addr string) error {
@@ -302,8 +482,14 @@ func (o *dumpOptions) pass(p osc.Packet) bool {
 func (o *dumpOptions) summary(st *dumpStats) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "oscli: %d packets, %d bytes, %d malformed, %d filtered", st.packets, st.bytes, st.malformed, st.filtered)
+	if o.Listen.Proto == transport.TCP {
+		fmt.Fprintf(&b, ", %d connections, %d dropped", st.conns, st.dropped)
+	}
 	if st.truncated > 0 {
 		fmt.Fprintf(&b, ", %d truncated", st.truncated)
+	}
+	if st.pending > 0 {
+		fmt.Fprintf(&b, ", %d bundles still held", st.pending)
 	}
 	fmt.Fprintln(o.IO.ErrOut, b.String())
 }

@@ -58,6 +58,16 @@ func TestDumpIPv6(t *testing.T) {
 	}
 }
 
+func countVectors(t *testing.T) int {
+	n := 0
+	for _, v := range testvec.Load(t) {
+		if v.Kind != "malformed" {
+			n++
+		}
+	}
+	return n
+}
+
 // sendVectors sends every well-formed vector to addr and returns them.
 func sendVectors(t *testing.T, addr string) [][]byte {
 	var pkts [][]byte
@@ -115,12 +125,10 @@ func messages(t *testing.T, pkts [][]byte) [][]byte {
 // The promise of SPEC §5: every message line dump prints, fed to
 // `send -`, produces a byte-identical packet.
 func TestRoundTripText(t *testing.T) {
-	a := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "utc")
+	a := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "utc", "-n", fmt.Sprint(countVectors(t)))
 	sent := sendVectors(t, a.addr)
 	want := messages(t, sent)
-	// Wait for dump A to print them all: stop it once the last arrived.
-	waitFor(t, func() bool { return strings.Count(a.out(), "\n") >= len(sent) })
-	text := a.stop(t).out
+	text := a.wait(t).out
 
 	b := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", fmt.Sprint(len(want)), "--format", "raw")
 	if r := run(t, text, nil, "send", b.addr, "-"); r.code != 0 {
@@ -147,10 +155,9 @@ func TestRoundTripText(t *testing.T) {
 
 // dump --json | send --json - gives back the very packets, bundles too.
 func TestRoundTripJSON(t *testing.T) {
-	a := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--json")
+	a := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--json", "-n", fmt.Sprint(countVectors(t)))
 	sent := sendVectors(t, a.addr)
-	waitFor(t, func() bool { return strings.Count(a.out(), "\n") >= len(sent) })
-	jsonl := a.stop(t).out
+	jsonl := a.wait(t).out
 	for _, stripRaw := range []bool{false, true} {
 		in := jsonl
 		if stripRaw {
@@ -260,7 +267,7 @@ func TestPortInUse(t *testing.T) {
 	defer busy.Close()
 	_, port, _ := net.SplitHostPort(busy.LocalAddr().String())
 	r := run(t, "", nil, "dump", "-H", "127.0.0.1", "-p", port)
-	want := "oscli: error: udp 127.0.0.1:" + port + " is already in use by another program\noscli: hint: pick another port with -p, or stop the program listening there\n"
+	want := "oscli: error: udp 127.0.0.1:" + port + " is already in use by another program\noscli: hint: pick another port with -p (or another path), or stop the program listening there\n"
 	if r.code != 1 || r.err != want {
 		t.Errorf("exit %d, stderr %q", r.code, r.err)
 	}

@@ -53,9 +53,12 @@ func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, v *viper.Viper
 		}
 	}
 	switch ep.Proto {
-	case transport.UDP:
-	case transport.TCP, transport.Unix:
-		return ep, usageErrorf("--proto %s is not supported yet (udp is)", ep.Proto)
+	case transport.UDP, transport.TCP:
+	case transport.Unix:
+		if ep.Path == "" {
+			return ep, usageErrorf("a unix socket needs a path: unix:///tmp/osc.sock")
+		}
+		return ep, nil
 	default:
 		return ep, usageErrorf("invalid --proto %q (want udp, tcp or unix)", ep.Proto)
 	}

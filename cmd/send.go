@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"io"
 	"os"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oscli/oscli/internal/argparse"
 	"github.com/oscli/oscli/internal/format"
@@ -41,12 +42,16 @@ type sendOptions struct {
 	TTL       int
 	Loop      bool
 	Iface     string
+	Framing   transport.Framing
 	Verbose   bool
 }
 
 func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
 	o := &sendOptions{}
-	var nf netFlags
+	var (
+		nf      netFlags
+		framing string
+	)
 	c := &cobra.Command{
 		Use:   "send [TARGET] ADDRESS [ARG…] | send [TARGET] -",
 		Short: "Send one OSC message, or one per line from stdin",
@@ -129,6 +134,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 					return usageErrorf("--at: %v", err)
 				}
 			}
+			if o.Framing, err = transport.ParseFraming(framing, false); err != nil {
+				return &usageError{err: err}
+			}
 			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
 				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
 			}
@@ -147,19 +155,25 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
 	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
 	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
+	addDeliveryFlags(fs, o, &framing)
+	return c
+}
+
+// addDeliveryFlags registers the flags send and bundle share about how
+// packets travel.
+func addDeliveryFlags(fs *pflag.FlagSet, o *sendOptions, framing *string) {
 	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
 	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
 	fs.BoolVar(&o.Loop, "loop", true, "multicast loopback: deliver to listeners on this host too (--loop=false to stop)")
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
-	return c
+	fs.StringVar(framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
 }
 
-// sender sends packets to one target over one socket, or prints their
-// hexdumps for --dry-run.
+// sender sends packets to one target over one socket or connection, or
+// prints their hexdumps for --dry-run.
 type sender struct {
 	o      *sendOptions
-	conn   *transport.UDPConn
-	to     netip.AddrPort
+	c      transport.Client
 	buf    []byte
 	sent   int
 	dumped int
@@ -173,24 +187,23 @@ func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
 		}
 		return s, nil
 	}
-	to, err := transport.ResolveUDP(ctx, o.Target.Host, o.Target.Port)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := transport.ListenUDP(ctx, transport.UDPConfig{
-		IPv6:      to.Addr().Is6(),
-		Broadcast: o.Broadcast,
-		TTL:       o.TTL,
-		Loop:      o.Loop,
-		Iface:     o.Iface,
+	c, err := transport.Dial(ctx, o.Target, transport.ClientConfig{
+		Framing:  o.Framing,
+		MaxFrame: transport.DefaultMaxFrame,
+		UDP: transport.UDPConfig{
+			Broadcast: o.Broadcast,
+			TTL:       o.TTL,
+			Loop:      o.Loop,
+			Iface:     o.Iface,
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	if o.Verbose {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: sending from %s to %s\n", conn.Local, to)
+		fmt.Fprintf(o.IO.ErrOut, "oscli: sending over %s\n", c)
 	}
-	s.conn, s.to = conn, to
+	s.c = c
 	return s, nil
 }
 
@@ -221,7 +234,7 @@ func (s *sender) sendRaw(b []byte) error {
 		_, err := s.o.IO.Out.Write(hexdump.AppendDump(out, b))
 		return err
 	}
-	if err := s.conn.WriteTo(b, s.to); err != nil {
+	if err := s.c.Send(b); err != nil {
 		if errors.Is(err, syscall.EACCES) && !s.o.Broadcast {
 			return &hintError{err: err, hint: "sending to a broadcast address needs --broadcast"}
 		}
@@ -232,8 +245,8 @@ func (s *sender) sendRaw(b []byte) error {
 }
 
 func (s *sender) close() {
-	if s.conn != nil {
-		s.conn.Close()
+	if s.c != nil {
+		s.c.Close()
 	}
 }
 
@@ -391,24 +404,23 @@ func looksLikeColumn(w string) bool {
 func printReplies(ctx context.Context, s *sender, o *sendOptions) error {
 	r := format.NewText(o.IO.Out, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
 	deadline := time.Now().Add(o.Timeout)
-	_ = s.conn.Conn().SetReadDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = s.conn.Conn().SetReadDeadline(time.Now()) })
+	_ = s.c.SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = s.c.SetReadDeadline(time.Now()) })
 	defer stop()
-	buf := make([]byte, transport.MaxDatagram)
 	var dec osc.Decoder
 	replies := 0
 	for {
-		n, from, truncated, err := s.conn.ReadFrom(buf)
+		p, from, proto, truncated, err := s.c.Receive()
 		if err != nil {
 			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() {
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF) {
 				break
 			}
 			return fmt.Errorf("receive replies: %w", err)
 		}
-		ev := format.Event{Time: o.Now(), From: from.String(), Proto: transport.UDP, Raw: buf[:n]}
+		ev := format.Event{Time: o.Now(), From: from, Proto: proto, Raw: p}
 		if truncated {
-			ev.Err = fmt.Errorf("datagram truncated to %d bytes", n)
+			ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(p))
 		} else {
 			ev.Packet, ev.Err = dec.Decode(ev.Raw)
 		}

@@ -17,12 +17,15 @@ import (
 
 // Event is one received packet (or a malformed one) and where it came from.
 type Event struct {
-	Time   time.Time  // arrival
-	From   string     // "127.0.0.1:54321", "[::1]:9000", "unix:/tmp/osc.sock"
-	Proto  string     // "udp", "tcp+slip", "tcp+len", "unix"
-	Raw    []byte     // the packet bytes
-	Packet osc.Packet // the decoded packet; nil when Err is set
-	Err    error      // why the packet could not be decoded
+	Time time.Time // arrival, or when a held bundle was printed (--schedule)
+	// Arrived, when set, is the arrival of a bundle held until its time
+	// tag; the bundle header's offset is measured from it.
+	Arrived time.Time
+	From    string     // "127.0.0.1:54321", "[::1]:9000", "unix:/tmp/osc.sock"
+	Proto   string     // "udp", "tcp+slip", "tcp+len", "unix"
+	Raw     []byte     // the packet bytes
+	Packet  osc.Packet // the decoded packet; nil when Err is set
+	Err     error      // why the packet could not be decoded
 }
 
 // Renderer writes events to a stream.

@@ -76,7 +76,11 @@ func (t *Text) Render(ev *Event) error {
 	case *osc.Message:
 		b = t.appendMessage(b, p)
 	case *osc.Bundle:
-		b = t.appendBundle(b, p, ev.Time, indent, 0)
+		arrival := ev.Time
+		if !ev.Arrived.IsZero() {
+			arrival = ev.Arrived
+		}
+		b = t.appendBundle(b, p, arrival, indent, 0)
 	default:
 		b = t.appendMalformed(b, ev)
 	}

@@ -1,0 +1,212 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oscli/oscli/internal/argparse"
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/record"
+	"github.com/oscli/oscli/internal/transport"
+)
+
+type bundleOptions struct {
+	send     *sendOptions
+	Elements []osc.Packet // from the command line; nil when reading stdin
+}
+
+func newBundleCmd(env *Env, runF func(*bundleOptions) error) *cobra.Command {
+	so := &sendOptions{}
+	o := &bundleOptions{send: so}
+	var (
+		nf      netFlags
+		framing string
+	)
+	c := &cobra.Command{
+		Use:   "bundle [TARGET] ADDRESS [ARG…] [ADDRESS [ARG…]]… | bundle [TARGET] -",
+		Short: "Send a bundle of messages with a time tag",
+		Long: `Send one OSC bundle holding several messages, to be executed at --at.
+
+A new message starts at each untyped word beginning with '/' (write s:/x for
+a string argument that starts with '/'). Arguments and TARGET are as in
+'oscli send'. With '-', each line of stdin is one message of the bundle;
+with --json -, each line is a message or bundle object as 'oscli dump
+--json' writes it (the way to nest bundles). A bundle is all or nothing: if
+any line is bad, the lines are reported and nothing is sent (exit 1).
+
+oscli warns when a nested bundle's time tag is earlier than its parent's,
+which OSC 1.0 forbids.
+
+WHEN (--at): ` + argparse.WhenHelp + `.`,
+		Example: `  oscli bundle /light/1 f:1 /light/2 f:0
+  oscli bundle --at +2s 9000 /cue/go i:5 /cue/fade f:3.5
+  oscli bundle --at 18:00:00 tcp://show:3032 /show/start
+  oscli bundle --dry-run /a i:1 /b s:/not/an/address
+  printf '/a i:1\n/b i:2\n' | oscli bundle --at +1s -
+  oscli bundle --json - <<< '{"timetag":"+5s","elements":[{"address":"/late"}]}'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			io, err := env.streams()
+			if err != nil {
+				return err
+			}
+			so.IO, so.Now, so.Verbose = io, env.Now, env.verbose
+			so.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
+			word := ""
+			if args[0] != "-" && !strings.HasPrefix(args[0], "/") {
+				word, args = args[0], args[1:]
+			}
+			if len(args) == 0 {
+				return usageErrorf("no address after target %q: an OSC address must start with '/'", word)
+			}
+			if so.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+				return err
+			}
+			if so.Framing, err = transport.ParseFraming(framing, false); err != nil {
+				return &usageError{err: err}
+			}
+			if _, err := argparse.ParseWhen(so.At, env.Now()); err != nil {
+				return usageErrorf("--at: %v", err)
+			}
+			switch {
+			case args[0] == "-":
+				if len(args) > 1 {
+					return usageErrorf("'-' reads messages from stdin and takes no arguments after it")
+				}
+				so.Stdin = true
+			case so.JSON:
+				return usageErrorf("--json reads stdin: use 'oscli bundle --json -'")
+			default:
+				for _, words := range splitMessages(args) {
+					m, err := so.Parser.ParseMessage(words)
+					if err != nil {
+						return &usageError{err: fmt.Errorf("message %s: %w", words[0], err)}
+					}
+					o.Elements = append(o.Elements, m)
+				}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runBundle(c.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	nf.register(fs, "127.0.0.1", "host to send to")
+	fs.StringVar(&so.At, "at", "immediately", "the bundle's time tag, `WHEN`")
+	fs.BoolVar(&so.JSON, "json", false, "with '-': read message or bundle objects as JSON lines")
+	fs.BoolVar(&so.DryRun, "dry-run", false, "print the hexdump instead of sending")
+	addDeliveryFlags(fs, so, &framing)
+	return c
+}
+
+// splitMessages cuts words into messages at each untyped word starting
+// with '/'. The first word is an address (checked by the caller).
+func splitMessages(words []string) [][]string {
+	var msgs [][]string
+	for _, w := range words {
+		if strings.HasPrefix(w, "/") || len(msgs) == 0 {
+			msgs = append(msgs, nil)
+		}
+		msgs[len(msgs)-1] = append(msgs[len(msgs)-1], w)
+	}
+	return msgs
+}
+
+func runBundle(ctx context.Context, o *bundleOptions) error {
+	so := o.send
+	elems := o.Elements
+	if so.Stdin {
+		var err error
+		if elems, err = readElements(so); err != nil {
+			return err
+		}
+	}
+	tt, err := argparse.ParseWhen(so.At, so.Now())
+	if err != nil {
+		return usageErrorf("--at: %v", err)
+	}
+	b := &osc.Bundle{Timetag: tt, Elements: elems}
+	for _, w := range nestingWarnings(b, "") {
+		fmt.Fprintf(so.IO.ErrOut, "oscli: warning: %s\n", w)
+	}
+	s, err := newSender(ctx, so)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	data, err := osc.AppendBundle(nil, b)
+	if err != nil {
+		return err
+	}
+	return s.sendRaw(data)
+}
+
+// readElements reads a bundle's elements from stdin, all or nothing.
+func readElements(so *sendOptions) ([]osc.Packet, error) {
+	sc := bufio.NewScanner(so.IO.In)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	var elems []osc.Packet
+	lineNo, bad := 0, 0
+	for sc.Scan() {
+		lineNo++
+		var p osc.Packet
+		var err error
+		if so.JSON {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var l *record.Line
+			if l, err = record.ParseJSONLine(sc.Bytes(), so.Now()); err == nil {
+				p = l.Packet
+			}
+		} else {
+			p, err = parseLine(sc.Bytes(), so)
+		}
+		if err != nil {
+			bad++
+			fmt.Fprintf(so.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
+			continue
+		}
+		if p != nil {
+			elems = append(elems, p)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read stdin: %w", err)
+	}
+	if bad > 0 {
+		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad lines: nothing sent", bad)}
+	}
+	if len(elems) == 0 {
+		return nil, errors.New("stdin held no messages: nothing sent")
+	}
+	return elems, nil
+}
+
+// nestingWarnings lists nested bundles whose time tag is earlier than
+// their parent's (OSC 1.0: "the time tag of the enclosed bundle must be
+// greater than or equal to" the enclosing one's). "Immediately" inside a
+// timed bundle means "with the parent" and is not warned about.
+func nestingWarnings(b *osc.Bundle, path string) []string {
+	var out []string
+	for i, e := range b.Elements {
+		nb, ok := e.(*osc.Bundle)
+		if !ok {
+			continue
+		}
+		p := fmt.Sprintf("%s%d", path, i+1)
+		if !b.Timetag.IsImmediate() && !nb.Timetag.IsImmediate() && nb.Timetag < b.Timetag {
+			out = append(out, fmt.Sprintf("nested bundle at element %s is due %v before its parent (OSC 1.0 forbids it)",
+				p, b.Timetag.Sub(nb.Timetag)))
+		}
+		out = append(out, nestingWarnings(nb, p+".")...)
+	}
+	return out
+}

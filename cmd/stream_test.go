@@ -1,0 +1,430 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/slip"
+)
+
+func tcpDump(t *testing.T, args ...string) *background {
+	return start(t, nil, append([]string{"dump", "--proto", "tcp", "-H", "127.0.0.1", "-p", "0"}, args...)...)
+}
+
+func tcpAddr(b *background) string { return strings.TrimPrefix(b.addr, "tcp://") }
+
+func TestTCPFramingsAutoDetected(t *testing.T) {
+	d := tcpDump(t, "-n", "3", "--json")
+	for _, framing := range []string{"slip", "len"} {
+		if r := run(t, "", nil, "send", "--proto", "tcp", "--framing", framing, tcpAddr(d), "/via/"+framing, "i:1"); r.code != 0 {
+			t.Fatalf("send %s: %s", framing, r.err)
+		}
+	}
+	// Several messages from stdin go over one connection.
+	if r := run(t, "/batch i:1\n", nil, "send", "tcp://"+tcpAddr(d), "-"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	r := d.wait(t)
+	got := lines(r.out)
+	if len(got) != 3 {
+		t.Fatalf("output:\n%s\n%s", r.out, r.err)
+	}
+	// Connections are served concurrently: match lines by address.
+	for _, want := range []string{`"proto":"tcp\+slip".*"/via/slip"`, `"proto":"tcp\+len".*"/via/len"`, `"proto":"tcp\+slip".*"/batch"`} {
+		if !regexp.MustCompile(want).MatchString(r.out) {
+			t.Errorf("no line matches %s:\n%s", want, r.out)
+		}
+	}
+	if !strings.Contains(r.err, "3 connections, 0 dropped") {
+		t.Errorf("summary %q", r.err)
+	}
+}
+
+func TestTCPConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r := run(t, "", nil, "send", "tcp://"+addr, "/x")
+	if r.code != 1 || r.err != "oscli: error: cannot connect to tcp "+addr+": connection refused (is a receiver listening?)\n" {
+		t.Errorf("%d %q", r.code, r.err)
+	}
+}
+
+// A hand-written SLIP peer whose escapes arrive split across writes.
+func TestTCPSLIPPeerSplitWrites(t *testing.T) {
+	d := tcpDump(t, "-n", "2", "--time", "none")
+	c, err := net.Dial("tcp", tcpAddr(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetNoDelay(true)
+	var wire []byte
+	for _, m := range []*osc.Message{
+		{Address: "/esc", Args: []osc.Arg{osc.Blob([]byte{slip.End, slip.Esc, 1, slip.End})}},
+		{Address: "/after", Args: []osc.Arg{osc.Int32(0xc0db)}},
+	} {
+		b, _ := osc.AppendMessage(nil, m)
+		wire = slip.Append(wire, b)
+	}
+	for i := range wire {
+		if _, err := c.Write(wire[i : i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := d.wait(t)
+	if got := lines(r.out); len(got) != 2 || !strings.HasSuffix(got[0], "/esc b:c0db01c0") || !strings.HasSuffix(got[1], "/after i:49371") {
+		t.Errorf("output %q", r.out)
+	}
+}
+
+// Faults: each bad peer is reported with its address and dropped; the
+// server keeps serving the good one.
+func TestTCPFaults(t *testing.T) {
+	d := tcpDump(t, "-n", "1", "--time", "none", "--max-packet", "1024")
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", tcpAddr(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	good := dial()
+	defer good.Close()
+	var wg sync.WaitGroup
+	fault := func(name string, data []byte) {
+		c := dial()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			_, _ = c.Write(data)
+			if cw, ok := c.(*net.TCPConn); ok {
+				_ = cw.CloseWrite()
+			}
+			// The server closes the connection: reading ends.
+			_, _ = bufio.NewReader(c).ReadString(0)
+		}()
+	}
+	big := binary.BigEndian.AppendUint32(nil, 2000)
+	fault("oversized", append(big, make([]byte, 2000)...))
+	fault("garbage", []byte("GET / HTTP/1.1\r\n\r\n"))
+	fault("mid-frame", append(binary.BigEndian.AppendUint32(nil, 40), "/cut"...))
+	fault("oversized slip", append([]byte{slip.End}, make([]byte, 2000)...))
+	wg.Wait()
+	msg, _ := osc.AppendMessage(nil, &osc.Message{Address: "/still/serving"})
+	if _, err := good.Write(binary.BigEndian.AppendUint32(nil, uint32(len(msg)))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := good.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	r := d.wait(t)
+	if !strings.HasSuffix(strings.TrimSpace(r.out), "/still/serving") {
+		t.Errorf("output %q", r.out)
+	}
+	for _, want := range []string{
+		"frame larger than the maximum: 2000 bytes, maximum 1024 (--max-packet); connection closed",
+		"cannot tell the framing: the stream starts with byte 0x47",
+		"connection closed mid-frame (4 of 40 bytes)",
+		"frame larger than the maximum (slip: frame larger than the maximum at stream offset 1025)",
+	} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.err)
+		}
+	}
+	if !strings.Contains(r.err, "5 connections, 3 dropped") && !strings.Contains(r.err, "4 dropped") {
+		t.Errorf("summary: %s", r.err)
+	}
+}
+
+func TestTCPMaxConns(t *testing.T) {
+	d := tcpDump(t, "--max-conns", "2", "-n", "1", "--time", "none")
+	var conns []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", tcpAddr(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// The accept loop takes connections in arrival order and counts each
+	// before accepting the next, so the third is the one refused.
+	extra, err := net.Dial("tcp", tcpAddr(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	_ = extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := extra.Read(make([]byte, 1)); err == nil {
+		t.Error("third connection was not closed")
+	}
+	msg, _ := osc.AppendMessage(nil, &osc.Message{Address: "/ok"})
+	_, _ = conns[0].Write(slip.Append(nil, msg))
+	r := d.wait(t)
+	if !strings.Contains(r.err, "too many connections (--max-conns 2); connection closed") || !strings.HasSuffix(strings.TrimSpace(r.out), "/ok") {
+		t.Errorf("out %q err %q", r.out, r.err)
+	}
+}
+
+// 120 clients at once, each sending a numbered sequence: nothing lost,
+// nothing mixed up between connections, order kept within each.
+func TestTCPManyClients(t *testing.T) {
+	const clients, each = 120, 25
+	d := tcpDump(t, "-n", fmt.Sprint(clients*each), "--json")
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", tcpAddr(d))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			framing := c % 2 // half SLIP, half length-prefixed
+			var wire []byte
+			for i := range each {
+				b, _ := osc.AppendMessage(nil, &osc.Message{Address: "/client", Args: []osc.Arg{osc.Int32(int32(c)), osc.Int32(int32(i))}})
+				if framing == 0 {
+					wire = slip.Append(wire, b)
+				} else {
+					wire = binary.BigEndian.AppendUint32(wire, uint32(len(b)))
+					wire = append(wire, b...)
+				}
+			}
+			if _, err := conn.Write(wire); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	r := d.wait(t)
+	next := map[string]int{}   // from → next expected sequence number
+	client := map[string]int{} // from → client id
+	for _, l := range lines(r.out) {
+		var ev struct {
+			From   string `json:"from"`
+			Proto  string `json:"proto"`
+			Packet struct {
+				Args []int `json:"args"`
+			} `json:"packet"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		id, seq := ev.Packet.Args[0], ev.Packet.Args[1]
+		if prev, ok := client[ev.From]; ok && prev != id {
+			t.Fatalf("%s sent for clients %d and %d", ev.From, prev, id)
+		}
+		client[ev.From] = id
+		if wantProto := []string{"tcp+slip", "tcp+len"}[id%2]; ev.Proto != wantProto {
+			t.Errorf("client %d proto %s", id, ev.Proto)
+		}
+		if seq != next[ev.From] {
+			t.Fatalf("client %d: got %d, want %d", id, seq, next[ev.From])
+		}
+		next[ev.From]++
+	}
+	if len(next) != clients {
+		t.Fatalf("%d clients seen, want %d", len(next), clients)
+	}
+	for from, n := range next {
+		if n != each {
+			t.Errorf("%s: %d messages, want %d", from, n, each)
+		}
+	}
+}
+
+func TestUnixSockets(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "osc.sock")
+	d := start(t, nil, "dump", "unix://"+sock, "-n", "1", "--json")
+	if r := run(t, "", nil, "send", "osc.unix://"+sock, "/over/unix", "i:1"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	r := d.wait(t)
+	if !strings.Contains(r.out, `"from":"unix:-","proto":"unix"`) || !strings.Contains(r.out, `"address":"/over/unix"`) {
+		t.Errorf("output %s", r.out)
+	}
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+	// A regular file is never replaced.
+	file := filepath.Join(dir, "precious")
+	if err := os.WriteFile(file, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "", nil, "dump", "unix://"+file)
+	if r.code != 1 || !strings.Contains(r.err, "exists and is not a socket: refusing to replace it") {
+		t.Errorf("%d %q", r.code, r.err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "data" {
+		t.Error("file changed")
+	}
+	if r := run(t, "", nil, "send", "unix://"+filepath.Join(dir, "nobody"), "/x"); r.code != 1 || !strings.Contains(r.err, "no receiver there") {
+		t.Errorf("%d %q", r.code, r.err)
+	}
+}
+
+// --schedule: a future bundle waits for its time; an immediate message
+// sent after it prints first; a late bundle prints at once, marked late.
+func TestSchedule(t *testing.T) {
+	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--schedule", "-n", "3", "--time", "none")
+	if r := run(t, "", nil, "bundle", d.addr, "--at", "+300ms", "/future"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	if r := run(t, "", nil, "bundle", d.addr, "--at", "-2s", "/past"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	sent := time.Now()
+	if r := run(t, "", nil, "send", d.addr, "/now"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	r := d.wait(t)
+	elapsed := time.Since(sent)
+	got := lines(r.out)
+	if len(got) != 5 || !strings.Contains(got[0], "#bundle") || !strings.Contains(got[0], " late 2") ||
+		!strings.HasSuffix(got[1], "/past") || !strings.HasSuffix(got[2], "/now") ||
+		!strings.Contains(got[3], " in +") || !strings.HasSuffix(got[4], "/future") {
+		t.Errorf("output:\n%s", r.out)
+	}
+	if elapsed < 250*time.Millisecond {
+		t.Errorf("future bundle printed after %v, before it was due", elapsed)
+	}
+}
+
+func TestBundleCommand(t *testing.T) {
+	tests := []struct {
+		name, stdin string
+		args        []string
+		vector      string
+	}{
+		{"args", "", []string{"--at", "immediately", "/first/message", "i:1", "i:2", "/second/message", "f:4.5", "T"}, "bundle-immediate"},
+		{"timed", "", []string{"--at", "0xeeac000080000000", "/first/message", "i:1", "i:2"}, "bundle-timed"},
+		{"stdin", "/first/message i:1 i:2\n# comment\n/second/message f:4.5 T\n", []string{"-"}, "bundle-immediate"},
+		{"json nested", `{"address":"/first/message","types":"ii","args":[1,2]}
+{"timetag":"0xeeac000100000000","elements":[{"address":"/second/message","types":"fT","args":[4.5,null]}]}
+{"address":"/last","types":"s","args":["x"]}
+`, []string{"--json", "--at", "0xeeac000000000000", "-"}, "bundle-nested"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pc, addr := listen(t)
+			if r := run(t, tt.stdin, nil, append([]string{"bundle", addr}, tt.args...)...); r.code != 0 {
+				t.Fatal(r.err)
+			}
+			if got, want := receive(t, pc), vectorData(t, tt.vector); string(got) != string(want) {
+				t.Errorf("got  %x\nwant %x", got, want)
+			}
+		})
+	}
+	r := run(t, "/a i:1\n/b i:4x\n", nil, "bundle", "--dry-run", "-")
+	if r.code != 1 || r.out != "" || !strings.Contains(r.err, "line 2: argument 1 \"i:4x\"") || !strings.Contains(r.err, "1 bad lines: nothing sent") {
+		t.Errorf("bad line: %d %q %q", r.code, r.out, r.err)
+	}
+	r = run(t, "", nil, "bundle", "--dry-run", "/a", "s:/not/split", "/b")
+	if r.code != 0 || !strings.Contains(r.out, "/a.. ,s.. /not") {
+		t.Errorf("s:/x split the bundle: %q", r.out)
+	}
+	r = run(t, `{"timetag":"0xeeac000000000000","elements":[{"timetag":"0xeeab000000000000","elements":[]}]}`+"\n", nil, "bundle", "--json", "--dry-run", "-")
+	if r.code != 0 || !strings.Contains(r.err, "oscli: warning: nested bundle at element 1.1 is due") {
+		t.Errorf("no nesting warning: %q", r.err)
+	}
+}
+
+// liblo's TCP client (length-prefixed) into dump; dump names the framing.
+func TestInteropOscsendTCP(t *testing.T) {
+	oscsend := needPeer(t, "oscsend")
+	d := tcpDump(t, "-n", "1", "--json")
+	if out, err := exec.Command(oscsend, "osc.tcp://"+tcpAddr(d), "/lib/tcp", "is", "7", "hi").CombinedOutput(); err != nil {
+		t.Fatalf("oscsend: %v %s", err, out)
+	}
+	r := d.wait(t)
+	if !strings.Contains(r.out, `"proto":"tcp+len"`) || !strings.Contains(r.out, `"packet":{"address":"/lib/tcp","types":"is","args":[7,"hi"]}`) {
+		t.Errorf("output %s %s", r.out, r.err)
+	}
+}
+
+// oscli over TCP with length prefixes into liblo's oscdump, and a bundle
+// for two seconds ahead that liblo holds and prints when due.
+func TestInteropOscdumpTCPAndSchedule(t *testing.T) {
+	oscdump := needPeer(t, "oscdump")
+	for _, proto := range []string{"tcp", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			port := freeUDPPort(t)
+			if proto == "tcp" {
+				port = freeTCPPort(t)
+			}
+			cmd := exec.Command(oscdump, "-L", "osc."+proto+"://:"+port)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			linesc := make(chan string, 100)
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					linesc <- sc.Text()
+				}
+				close(linesc)
+			}()
+			target := proto + "://127.0.0.1:" + port
+			awaitPeer(t, linesc, func() { run(t, "", nil, "send", "--framing", "len", target, "/ready") }, "/ready")
+			if r := run(t, "", nil, "send", "--framing", "len", target, "/tcp/len", "i:42", "s:two words"); r.code != 0 {
+				t.Fatal(r.err)
+			}
+			if got := nextLine(t, linesc); !strings.HasSuffix(got, ` /tcp/len is 42 "two words"`) {
+				t.Errorf("oscdump printed %q", got)
+			}
+			sent := time.Now()
+			if r := run(t, "", nil, "bundle", "--framing", "len", "--at", "+2s", target, "/later", "i:1"); r.code != 0 {
+				t.Fatal(r.err)
+			}
+			got := nextLine(t, linesc)
+			took := time.Since(sent)
+			if !strings.HasSuffix(got, " /later i 1") {
+				t.Errorf("oscdump printed %q", got)
+			}
+			if took < 1800*time.Millisecond || took > 4*time.Second {
+				t.Errorf("liblo printed the +2s bundle after %v", took)
+			}
+		})
+	}
+}
+
+func freeTCPPort(t *testing.T) string {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
+}

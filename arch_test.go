@@ -20,6 +20,7 @@ func TestLayering(t *testing.T) {
 		"argparse":  {"osc"},
 		"format":    {"osc", "hexdump", "iostreams", "slip"},
 		"record":    {"osc", "argparse", "slip"},
+		"bench":     {"osc"},
 		"iostreams": {},
 		"transport": {"osc", "slip"},
 	}

@@ -40,6 +40,7 @@ type dumpOptions struct {
 	Schedule  bool
 	Echo      bool
 	Framing   transport.Framing
+	Record    string
 	MaxPacket int
 	MaxConns  int
 
@@ -166,6 +167,7 @@ when any of its messages passes.`,
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
 	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
+	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
 	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
@@ -192,12 +194,23 @@ type dumper struct {
 	stop  func()
 	sched *scheduler
 	echo  func(ev *format.Event)
+	rec   format.Renderer // --record
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d := &dumper{o: o, r: o.renderer(), stop: cancel}
+	if o.Record != "" {
+		f, err := os.Create(o.Record)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		// One Write per packet: a crash leaves every packet but the one
+		// being written.
+		d.rec = format.NewJSON(f)
+	}
 	if o.Schedule {
 		d.sched = newScheduler(d)
 	}
@@ -413,6 +426,13 @@ func (d *dumper) emit(ev *format.Event) {
 		d.err = err
 		d.stop()
 		return
+	}
+	if d.rec != nil {
+		if err := d.rec.Render(ev); err != nil {
+			d.err = fmt.Errorf("--record: %w", err)
+			d.stop()
+			return
+		}
 	}
 	if d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
 		d.stop()

@@ -50,7 +50,7 @@ load-test a receiver and replay a recorded session.`,
 		return &usageError{err: err, hint: "see 'oscli --help'"}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-	root.AddCommand(newVersionCmd(env), newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil))
+	root.AddCommand(newVersionCmd(env), newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil), newBenchCmd(env, nil), newReplayCmd(env, nil))
 	return root
 }
 

@@ -159,12 +159,16 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	return c
 }
 
-// addDeliveryFlags registers the flags send and bundle share about how
-// packets travel.
+// addDeliveryFlags registers the flags send, bundle and replay share about
+// how packets travel. replay's --loop counts loops, so there multicast
+// loopback keeps its default (on) and has no flag.
 func addDeliveryFlags(fs *pflag.FlagSet, o *sendOptions, framing *string) {
 	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
 	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
-	fs.BoolVar(&o.Loop, "loop", true, "multicast loopback: deliver to listeners on this host too (--loop=false to stop)")
+	o.Loop = true
+	if fs.Lookup("loop") == nil {
+		fs.BoolVar(&o.Loop, "loop", true, "multicast loopback: deliver to listeners on this host too (--loop=false to stop)")
+	}
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
 	fs.StringVar(framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
 }

@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestProbeRoundTrip(t *testing.T) {
+	p := NewProbe("/oscli/bench", 42, 13)
+	at := time.Unix(1700000000, 123456789)
+	b := p.Encode(7, at)
+	seq, sent, err := Parse(b, "/oscli/bench", 42)
+	if err != nil || seq != 7 || !sent.Equal(at) {
+		t.Fatalf("got %d %v %v", seq, sent, err)
+	}
+	if _, _, err := Parse(b, "/oscli/bench", 43); err != ErrNotProbe {
+		t.Error("another run's probe accepted")
+	}
+	if _, _, err := Parse(b[:20], "/oscli/bench", 42); err != ErrNotProbe {
+		t.Error("short packet accepted")
+	}
+	if n := testing.AllocsPerRun(100, func() { p.Encode(8, at); _, _, _ = Parse(p.buf, "/oscli/bench", 42) }); n != 0 {
+		t.Errorf("%v allocs per probe", n)
+	}
+}
+
+func TestCounter(t *testing.T) {
+	c := NewCounter()
+	// 0 1 3 2 (reordered) 2 (dup) 5 ... 4 missing.
+	for _, seq := range []int64{0, 1, 3, 2, 2, 5} {
+		c.Add(seq, 10, time.Millisecond)
+	}
+	if c.Received != 5 || c.Duplicates != 1 || c.Reordered != 1 || c.Bytes != 50 {
+		t.Errorf("%+v", c)
+	}
+	var r Report
+	r.Fill(6, time.Second, c)
+	if r.Lost != 1 || r.RecvRate != 5 {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h Histogram
+	rng := rand.New(rand.NewPCG(1, 1))
+	var all []time.Duration
+	for range 100000 {
+		d := time.Duration(rng.ExpFloat64() * float64(50*time.Microsecond))
+		h.Add(d)
+		all = append(all, d)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	for _, q := range []float64{0.5, 0.9, 0.99} {
+		exact := all[int(q*float64(len(all)))-1]
+		got := h.Quantile(q)
+		if diff := float64(got-exact) / float64(exact); diff > 0.04 || diff < -0.04 {
+			t.Errorf("q%.2f: %v, exact %v", q, got, exact)
+		}
+	}
+	if h.Max() != all[len(all)-1] {
+		t.Errorf("max %v, want %v", h.Max(), all[len(all)-1])
+	}
+}
+
+func TestPacer(t *testing.T) {
+	start := time.Unix(0, 0)
+	p := NewPacer(1000, start) // one per ms
+	n, _ := p.Due(start)
+	if n != 1 {
+		t.Fatalf("at start: %d", n)
+	}
+	p.Sent(1)
+	if n, next := p.Due(start.Add(500 * time.Microsecond)); n != 0 || !next.Equal(start.Add(time.Millisecond)) {
+		t.Errorf("early: %d %v", n, next)
+	}
+	// Woken 10 ms late: the 10 packets due go at once, no drift.
+	if n, _ := p.Due(start.Add(10*time.Millisecond + time.Microsecond)); n != 10 {
+		t.Errorf("late: %d", n)
+	}
+}

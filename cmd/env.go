@@ -33,6 +33,10 @@ type Env struct {
 	verbose    bool
 	v          *viper.Viper
 
+	// parseOnly (tests) builds commands that check their flags and
+	// arguments and then do nothing.
+	parseOnly bool
+
 	// onListen, when set (by tests), is called with each listener's
 	// address once it is ready.
 	onListen func(addr string)

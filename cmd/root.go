@@ -50,7 +50,22 @@ load-test a receiver and replay a recorded session.`,
 		return &usageError{err: err, hint: "see 'oscli --help'"}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-	root.AddCommand(newVersionCmd(env), newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil), newBenchCmd(env, nil), newReplayCmd(env, nil))
+	cmds := []*cobra.Command{newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil),
+		newBenchCmd(env, nil), newReplayCmd(env, nil)}
+	if env.parseOnly {
+		cmds = []*cobra.Command{
+			newDumpCmd(env, func(*dumpOptions) error { return nil }),
+			newSendCmd(env, func(*sendOptions) error { return nil }),
+			newBundleCmd(env, func(*bundleOptions) error { return nil }),
+			newBenchCmd(env, func(*benchOptions) error { return nil }),
+			newReplayCmd(env, func(*replayOptions) error { return nil }),
+		}
+	}
+	for _, c := range cmds {
+		addCompletions(env, c, true)
+		root.AddCommand(c)
+	}
+	root.AddCommand(newVersionCmd(env), newGenDocsCmd(env))
 	return root
 }
 

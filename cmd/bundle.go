@@ -58,12 +58,9 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 			}
 			so.IO, so.Now, so.Verbose = io, env.Now, env.verbose
 			so.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
-			word := ""
-			if args[0] != "-" && !strings.HasPrefix(args[0], "/") {
-				word, args = args[0], args[1:]
-			}
-			if len(args) == 0 {
-				return usageErrorf("no address after target %q: an OSC address must start with '/'", word)
+			word, args, err := splitTarget(args)
+			if err != nil {
+				return err
 			}
 			if so.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
 				return err

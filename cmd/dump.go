@@ -243,7 +243,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 				}
 			}
 		}
-		serve = func() error { return d.readUnix(ctx, conn) }
+		serve = func() error { return d.readDatagrams(ctx, transport.Unix, conn.ReadFrom) }
 		closeFn = func() { conn.Close() }
 	default:
 		conn, err := transport.ListenUDP(ctx, transport.UDPConfig{
@@ -269,7 +269,12 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 				}
 			}
 		}
-		serve = func() error { return d.readUDP(ctx, conn) }
+		serve = func() error {
+			return d.readDatagrams(ctx, transport.UDP, func(b []byte) (int, string, bool, error) {
+				n, from, truncated, err := conn.ReadFrom(b)
+				return n, from.String(), truncated, err
+			})
+		}
 		closeFn = func() { conn.Close() }
 	}
 	defer closeFn()
@@ -312,35 +317,19 @@ func listenError(err error) error {
 	return err
 }
 
-// readUDP is the UDP receive loop.
-func (d *dumper) readUDP(ctx context.Context, conn *transport.UDPConn) error {
+// readDatagrams is the receive loop of a UDP or Unix datagram socket.
+func (d *dumper) readDatagrams(ctx context.Context, proto string, read func([]byte) (int, string, bool, error)) error {
 	var dec osc.Decoder
 	buf := make([]byte, transport.MaxDatagram)
 	for {
-		n, from, truncated, err := conn.ReadFrom(buf)
+		n, from, truncated, err := read(buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("receive: %w", err)
 		}
-		d.handle(&dec, from.String(), transport.UDP, buf[:n], truncated)
-	}
-}
-
-// readUnix is the Unix datagram receive loop.
-func (d *dumper) readUnix(ctx context.Context, conn *transport.UnixConn) error {
-	var dec osc.Decoder
-	buf := make([]byte, transport.MaxDatagram)
-	for {
-		n, from, truncated, err := conn.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("receive: %w", err)
-		}
-		d.handle(&dec, from, transport.Unix, buf[:n], truncated)
+		d.handle(&dec, from, proto, buf[:n], truncated)
 	}
 }
 

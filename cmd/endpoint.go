@@ -67,3 +67,17 @@ func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, v *viper.Viper
 	}
 	return ep, nil
 }
+
+// splitTarget takes the optional TARGET word off the front of send's and
+// bundle's arguments: the word before the address, which never starts
+// with '/' (and is not '-', stdin).
+func splitTarget(args []string) (string, []string, error) {
+	word := ""
+	if args[0] != "-" && !strings.HasPrefix(args[0], "/") {
+		word, args = args[0], args[1:]
+	}
+	if len(args) == 0 {
+		return "", nil, usageErrorf("no address after target %q: an OSC address must start with '/'", word)
+	}
+	return word, args, nil
+}

@@ -82,23 +82,7 @@ func TestInteropOscsendToDump(t *testing.T) {
 func TestInteropSendToOscdump(t *testing.T) {
 	oscdump := needPeer(t, "oscdump")
 	port := freeUDPPort(t)
-	cmd := exec.Command(oscdump, "-L", port)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	linesc := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			linesc <- sc.Text()
-		}
-		close(linesc)
-	}()
+	linesc := startPeerLines(t, oscdump, "-L", port)
 	target := "127.0.0.1:" + port
 	// Ready signal through the protocol: probe until oscdump prints one.
 	awaitPeer(t, linesc, func() { run(t, "", nil, "send", target, "/ready") }, "/ready")
@@ -176,4 +160,28 @@ func nextLine(t *testing.T, lines <-chan string) string {
 			t.Fatal("no line from peer within 5s")
 		}
 	}
+}
+
+// startPeerLines runs a peer program (liblo's oscdump) and returns its
+// stdout lines as they come; the process is killed when the test ends.
+func startPeerLines(t *testing.T, prog string, args ...string) <-chan string {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	linesc := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			linesc <- sc.Text()
+		}
+		close(linesc)
+	}()
+	return linesc
 }

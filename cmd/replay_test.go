@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -151,20 +150,7 @@ func TestReplayOscdumpLog(t *testing.T) {
 	oscdump := needPeer(t, "oscdump")
 	oscsend := needPeer(t, "oscsend")
 	port := freeUDPPort(t)
-	cmd := exec.Command(oscdump, "-L", port)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	linesc := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			linesc <- sc.Text()
-		}
-		close(linesc)
-	}()
+	linesc := startPeerLines(t, oscdump, "-L", port)
 	awaitPeer(t, linesc, func() { run(t, "", nil, "send", "127.0.0.1:"+port, "/ready") }, "/ready")
 	sends := [][]string{
 		{"/all", "ihfdsScmTFNI", "-5", "123456789012", "1.5", "-2.25", `say "hi" there`, "sym bol", "x", "00903c7f"},

@@ -98,12 +98,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			}
 			o.IO, o.Now, o.Verbose = io, env.Now, env.verbose
 			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
-			word := ""
-			if args[0] != "-" && !strings.HasPrefix(args[0], "/") {
-				word, args = args[0], args[1:]
-			}
-			if len(args) == 0 {
-				return usageErrorf("no address after target %q: an OSC address must start with '/'", word)
+			word, args, err := splitTarget(args)
+			if err != nil {
+				return err
 			}
 			if o.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
 				return err

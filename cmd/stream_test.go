@@ -378,23 +378,7 @@ func TestInteropOscdumpTCPAndSchedule(t *testing.T) {
 			if proto == "tcp" {
 				port = freeTCPPort(t)
 			}
-			cmd := exec.Command(oscdump, "-L", "osc."+proto+"://:"+port)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			linesc := make(chan string, 100)
-			go func() {
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					linesc <- sc.Text()
-				}
-				close(linesc)
-			}()
+			linesc := startPeerLines(t, oscdump, "-L", "osc."+proto+"://:"+port)
 			target := proto + "://127.0.0.1:" + port
 			awaitPeer(t, linesc, func() { run(t, "", nil, "send", "--framing", "len", target, "/ready") }, "/ready")
 			if r := run(t, "", nil, "send", "--framing", "len", target, "/tcp/len", "i:42", "s:two words"); r.code != 0 {

@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -43,6 +45,7 @@ type dumpOptions struct {
 	Record    string
 	MaxPacket int
 	MaxConns  int
+	Batch     int
 
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
@@ -172,6 +175,7 @@ when any of its messages passes.`,
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
 	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
 	fs.IntVar(&o.MaxConns, "max-conns", 500, "TCP: most connections at once")
+	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
 	return c
 }
 
@@ -179,6 +183,7 @@ when any of its messages passes.`,
 type dumpStats struct {
 	packets, bytes, malformed, filtered, truncated int64
 	conns, dropped                                 int64
+	kernelDrops                                    int64
 	pending                                        int
 }
 
@@ -195,12 +200,14 @@ type dumper struct {
 	sched *scheduler
 	echo  func(ev *format.Event)
 	rec   format.Renderer // --record
+	out   *bufio.Writer   // stdout, flushed by batch and by time
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d := &dumper{o: o, r: o.renderer(), stop: cancel}
+	d := &dumper{o: o, stop: cancel, out: bufio.NewWriterSize(o.IO.Out, 64*1024)}
+	d.r = o.renderer(d.out)
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {
@@ -269,12 +276,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 				}
 			}
 		}
-		serve = func() error {
-			return d.readDatagrams(ctx, transport.UDP, func(b []byte) (int, string, bool, error) {
-				n, from, truncated, err := conn.ReadFrom(b)
-				return n, from.String(), truncated, err
-			})
-		}
+		serve = func() error { return d.readUDP(ctx, conn) }
 		closeFn = func() { conn.Close() }
 	}
 	defer closeFn()
@@ -302,6 +304,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.flushLocked()
 	if d.err != nil {
 		return fmt.Errorf("write output: %w", d.err)
 	}
@@ -317,9 +320,56 @@ func listenError(err error) error {
 	return err
 }
 
+// readUDP is the UDP receive loop. It reads up to --batch datagrams per
+// system call and flushes the output when the socket has nothing more
+// queued (so a quiet line is printed at once), or every few milliseconds
+// under a flood.
+func (d *dumper) readUDP(ctx context.Context, conn *transport.UDPConn) error {
+	var rs recvState
+	batch := transport.NewBatch(max(d.o.Batch, 1), transport.MaxDatagram)
+	var (
+		lastAddr  netip.AddrPort
+		lastFrom  string
+		lastFlush = time.Now()
+	)
+	for {
+		n, err := conn.ReadBatch(batch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("receive: %w", err)
+		}
+		for i := range n {
+			m := &batch.Msgs[i]
+			var ap netip.AddrPort
+			if ua, ok := m.Addr.(*net.UDPAddr); ok {
+				ap = ua.AddrPort()
+				ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			}
+			if ap != lastAddr || lastFrom == "" {
+				lastAddr, lastFrom = ap, ap.String()
+			}
+			d.handle(&rs, lastFrom, transport.UDP, m.Buffers[0][:m.N], batch.Truncated(i), false)
+		}
+		if n < len(batch.Msgs) || time.Since(lastFlush) > flushEvery {
+			d.flush()
+			lastFlush = time.Now()
+		}
+		if drops, ok := conn.KernelDrops(); ok {
+			d.mu.Lock()
+			d.st.kernelDrops = int64(drops)
+			d.mu.Unlock()
+		}
+	}
+}
+
+// flushEvery bounds how late output may be under a flood.
+const flushEvery = 5 * time.Millisecond
+
 // readDatagrams is the receive loop of a UDP or Unix datagram socket.
 func (d *dumper) readDatagrams(ctx context.Context, proto string, read func([]byte) (int, string, bool, error)) error {
-	var dec osc.Decoder
+	var rs recvState
 	buf := make([]byte, transport.MaxDatagram)
 	for {
 		n, from, truncated, err := read(buf)
@@ -329,7 +379,7 @@ func (d *dumper) readDatagrams(ctx context.Context, proto string, read func([]by
 			}
 			return fmt.Errorf("receive: %w", err)
 		}
-		d.handle(&dec, from, proto, buf[:n], truncated)
+		d.handle(&rs, from, proto, buf[:n], truncated, true)
 	}
 }
 
@@ -359,22 +409,31 @@ func (h *streamHandler) Closed(c *transport.StreamConn, err error) {
 }
 
 func (h *streamHandler) Packet(c *transport.StreamConn, frame []byte) {
-	// One decoder per connection: Packet calls for a connection come from
+	// One state per connection: Packet calls for a connection come from
 	// its own goroutine.
-	dec, ok := c.State.(*osc.Decoder)
+	rs, ok := c.State.(*recvState)
 	if !ok {
-		dec = new(osc.Decoder)
-		c.State = dec
+		rs = new(recvState)
+		c.State = rs
 	}
 	if h.d.o.Echo {
 		_ = c.Send(frame)
 	}
-	h.d.handle(dec, c.Remote, c.Proto(), frame, false)
+	h.d.handle(rs, c.Remote, c.Proto(), frame, false, true)
 }
 
 // handle decodes a received packet and shows it, or holds it (--schedule).
-func (d *dumper) handle(dec *osc.Decoder, from, proto string, raw []byte, truncated bool) {
-	ev := format.Event{Time: d.o.Now(), From: from, Proto: proto, Raw: raw}
+// recvState is what one receiving goroutine reuses from packet to packet,
+// so that the per-packet path does not allocate.
+type recvState struct {
+	dec osc.Decoder
+	ev  format.Event
+}
+
+func (d *dumper) handle(rs *recvState, from, proto string, raw []byte, truncated, flush bool) {
+	rs.ev = format.Event{Time: d.o.Now(), From: from, Proto: proto, Raw: raw}
+	ev := &rs.ev
+	dec := &rs.dec
 	if truncated {
 		d.mu.Lock()
 		d.st.truncated++
@@ -384,21 +443,25 @@ func (d *dumper) handle(dec *osc.Decoder, from, proto string, raw []byte, trunca
 		ev.Packet, ev.Err = dec.Decode(raw)
 	}
 	if d.echo != nil && ev.Err == nil {
-		d.echo(&ev)
+		d.echo(ev)
 	}
 	if d.sched != nil && ev.Err == nil {
 		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(ev.Time) && d.o.pass(b) {
-			d.sched.hold(&ev, b.Timetag.Time())
+			d.sched.hold(ev, b.Timetag.Time())
 			return
 		}
 	}
-	d.emit(&ev)
+	d.emit(ev, flush)
 }
 
-// emit filters, renders and counts one event.
-func (d *dumper) emit(ev *format.Event) {
+// emit filters, renders and counts one event, and flushes the output
+// when asked (receivers that do not batch, the scheduler).
+func (d *dumper) emit(ev *format.Event, flush bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if flush {
+		defer d.flushLocked()
+	}
 	if d.err != nil || d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
 		return
 	}
@@ -424,6 +487,23 @@ func (d *dumper) emit(ev *format.Event) {
 		}
 	}
 	if d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
+		d.flushLocked()
+		d.stop()
+	}
+}
+
+func (d *dumper) flush() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.flushLocked()
+}
+
+func (d *dumper) flushLocked() {
+	if d.out.Buffered() == 0 || d.err != nil {
+		return
+	}
+	if err := d.out.Flush(); err != nil {
+		d.err = err
 		d.stop()
 	}
 }
@@ -443,16 +523,16 @@ func (o *dumpOptions) signalReady(addr string) error {
 	return nil
 }
 
-func (o *dumpOptions) renderer() format.Renderer {
+func (o *dumpOptions) renderer(w io.Writer) format.Renderer {
 	switch o.Format {
 	case "json":
-		return format.NewJSON(o.IO.Out)
+		return format.NewJSON(w)
 	case "hex":
-		return format.NewHex(o.IO.Out)
+		return format.NewHex(w)
 	case "raw":
-		return format.NewRaw(o.IO.Out)
+		return format.NewRaw(w)
 	}
-	return format.NewText(o.IO.Out, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
+	return format.NewText(w, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
 }
 
 // pass applies --filter and --exclude: a message passes when it matches a
@@ -496,6 +576,9 @@ func (o *dumpOptions) summary(st *dumpStats) {
 	}
 	if st.truncated > 0 {
 		fmt.Fprintf(&b, ", %d truncated", st.truncated)
+	}
+	if st.kernelDrops > 0 {
+		fmt.Fprintf(&b, ", %d dropped by the kernel (receive buffer full)", st.kernelDrops)
 	}
 	if st.pending > 0 {
 		fmt.Fprintf(&b, ", %d bundles still held", st.pending)

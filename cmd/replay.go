@@ -226,7 +226,18 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 				sent++
 				continue
 			}
-			if !due.IsZero() {
+			if due.IsZero() {
+				// Back to back: batched, many packets per system call.
+				if err := s.queueRaw(raw); err != nil {
+					return err
+				}
+				sent++
+				continue
+			}
+			if err := s.flush(); err != nil {
+				return err
+			}
+			{
 				if wait := time.Until(due); wait > 0 {
 					t := time.NewTimer(wait)
 					select {
@@ -244,6 +255,11 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 				return err
 			}
 			sent++
+		}
+		if s != nil {
+			if err := s.flush(); err != nil {
+				return err
+			}
 		}
 		if timed {
 			last := recs[len(recs)-1].Time

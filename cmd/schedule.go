@@ -87,7 +87,7 @@ func (s *scheduler) fire() {
 		h := heap.Pop(&s.q).(*held)
 		s.mu.Unlock()
 		h.ev.Time = s.d.o.Now()
-		s.d.emit(&h.ev)
+		s.d.emit(&h.ev, true)
 	}
 }
 

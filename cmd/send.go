@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type sendOptions struct {
 	Loop      bool
 	Iface     string
 	Framing   transport.Framing
+	Batch     int
 	Verbose   bool
 }
 
@@ -168,16 +170,19 @@ func addDeliveryFlags(fs *pflag.FlagSet, o *sendOptions, framing *string) {
 	}
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
 	fs.StringVar(framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
+	fs.IntVar(&o.Batch, "batch", 64, "with stdin or --no-timing: packets per system call (1: one at a time)")
 }
 
 // sender sends packets to one target over one socket or connection, or
 // prints their hexdumps for --dry-run.
 type sender struct {
-	o      *sendOptions
-	c      transport.Client
-	buf    []byte
-	sent   int
-	dumped int
+	o       *sendOptions
+	c       transport.Client
+	buf     []byte
+	sent    int
+	dumped  int
+	pending [][]byte // queued by queue, sent by flush
+	npend   int
 }
 
 func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
@@ -208,21 +213,74 @@ func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
 	return s, nil
 }
 
-// send encodes and sends one packet, wrapped in a bundle for --at.
-func (s *sender) send(p osc.Packet) error {
+// queue encodes a packet into the pending batch, sending the batch when it
+// is full (--batch).
+func (s *sender) queue(p osc.Packet) error {
+	if s.o.DryRun || s.o.Batch <= 1 {
+		return s.send(p)
+	}
+	if s.npend == len(s.pending) {
+		s.pending = append(s.pending, nil)
+	}
+	b, err := s.encode(s.pending[s.npend][:0], p)
+	if err != nil {
+		return err
+	}
+	s.pending[s.npend] = b
+	s.npend++
+	if s.npend >= s.o.Batch {
+		return s.flush()
+	}
+	return nil
+}
+
+// flush sends the pending batch.
+func (s *sender) flush() error {
+	if s.npend == 0 {
+		return nil
+	}
+	err := s.c.SendBatch(s.pending[:s.npend])
+	s.sent += s.npend
+	s.npend = 0
+	return err
+}
+
+// encode appends p to dst, wrapped in a bundle for --at.
+func (s *sender) encode(dst []byte, p osc.Packet) ([]byte, error) {
 	if s.o.At != "" {
 		tt, err := argparse.ParseWhen(s.o.At, s.o.Now())
 		if err != nil {
-			return err
+			return dst, err
 		}
 		p = &osc.Bundle{Timetag: tt, Elements: []osc.Packet{p}}
 	}
-	b, err := osc.AppendPacket(s.buf[:0], p)
+	return osc.AppendPacket(dst, p)
+}
+
+// send encodes and sends one packet, wrapped in a bundle for --at.
+func (s *sender) send(p osc.Packet) error {
+	b, err := s.encode(s.buf[:0], p)
 	if err != nil {
 		return err
 	}
 	s.buf = b
 	return s.sendRaw(b)
+}
+
+// queueRaw copies raw bytes into the pending batch (replay --no-timing).
+func (s *sender) queueRaw(raw []byte) error {
+	if s.o.DryRun || s.o.Batch <= 1 {
+		return s.sendRaw(raw)
+	}
+	if s.npend == len(s.pending) {
+		s.pending = append(s.pending, nil)
+	}
+	s.pending[s.npend] = append(s.pending[s.npend][:0], raw...)
+	s.npend++
+	if s.npend >= s.o.Batch {
+		return s.flush()
+	}
+	return nil
 }
 
 func (s *sender) sendRaw(b []byte) error {
@@ -310,38 +368,71 @@ func isBadLines(err error) bool {
 const maxLine = 4 << 20
 
 func sendLines(ctx context.Context, s *sender, o *sendOptions) error {
-	sc := bufio.NewScanner(o.IO.In)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	r := bufio.NewReaderSize(o.IO.In, 64*1024)
 	lineNo, bad, total := 0, 0, 0
-	for sc.Scan() {
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		lineNo++
-		p, err := parseLine(sc.Bytes(), o)
-		if err == nil && p == nil {
-			continue // blank or comment
+		line, rerr := readLine(r)
+		if rerr != nil && rerr != io.EOF {
+			return fmt.Errorf("read stdin: %w", rerr)
 		}
-		total++
-		if err != nil {
+		if rerr == io.EOF && line == nil {
+			break
+		}
+		lineNo++
+		p, err := parseLine(line, o)
+		switch {
+		case err != nil:
+			total++
 			bad++
 			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
-			continue
+		case p != nil:
+			total++
+			if err := s.queue(p); err != nil {
+				return err // the socket failed: later lines would fail too
+			}
 		}
-		if err := s.send(p); err != nil {
-			return err // the socket failed: later lines would fail too
+		// Send what is queued once no more input is waiting, so a slow
+		// producer's lines go out at once and a fast one's in batches.
+		if r.Buffered() == 0 || rerr == io.EOF {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLine)
-		}
-		return fmt.Errorf("read stdin: %w", err)
+	if err := s.flush(); err != nil {
+		return err
 	}
 	if bad > 0 {
 		return &exitCodeError{code: exitFailure, err: &badLines{bad, total}}
 	}
 	return nil
+}
+
+// readLine reads one line without its newline; a last line without one is
+// returned with io.EOF.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.ReadSlice('\n')
+			long = append(long, line...)
+			if len(long) > maxLine {
+				return nil, fmt.Errorf("a line is longer than %d bytes", maxLine)
+			}
+		}
+		line = long
+	}
+	if err == io.EOF && len(line) == 0 {
+		return nil, io.EOF
+	}
+	return bytes.TrimSuffix(line, []byte{'\n'}), err
 }
 
 // parseLine reads one stdin line; nil, nil for a line with nothing to send.

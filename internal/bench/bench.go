@@ -33,10 +33,16 @@ func NewProbe(address string, run int64, pad int) *Probe {
 // Encode returns the probe with sequence number seq sent at sent; the
 // result is valid until the next call. It does not allocate.
 func (p *Probe) Encode(seq int64, sent time.Time) []byte {
+	p.buf = p.Append(p.buf[:0], seq, sent)
+	return p.buf
+}
+
+// Append appends the probe to dst, for filling a batch of buffers.
+func (p *Probe) Append(dst []byte, seq int64, sent time.Time) []byte {
 	p.msg.Args[1].Bits = uint64(seq)
 	p.msg.Args[2].Bits = uint64(sent.UnixNano())
-	p.buf, _ = osc.AppendMessage(p.buf[:0], &p.msg)
-	return p.buf
+	dst, _ = osc.AppendMessage(dst, &p.msg)
+	return dst
 }
 
 // ErrNotProbe reports a packet that is not one of this run's probes.

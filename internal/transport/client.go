@@ -11,12 +11,17 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 // Client sends packets to one endpoint over one socket or connection, and
 // reads what comes back on it (replies).
 type Client interface {
 	Send(p []byte) error
+	// SendBatch sends several packets with as few system calls as the
+	// transport allows (sendmmsg for UDP on Linux, one write for TCP).
+	SendBatch(ps [][]byte) error
 	// Receive returns the next packet arriving on the socket, valid until
 	// the next call, and who sent it.
 	Receive() (p []byte, from string, proto string, truncated bool, err error)
@@ -47,20 +52,32 @@ func Dial(ctx context.Context, ep Endpoint, cfg ClientConfig) (Client, error) {
 	}
 	u := cfg.UDP
 	u.IPv6 = to.Addr().Is6()
+	if u.RecvBuffer == 0 {
+		u.RecvBuffer = -1
+	}
 	conn, err := ListenUDP(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return &udpClient{c: conn, to: to, buf: make([]byte, MaxDatagram)}, nil
+	return &udpClient{c: conn, to: to, buf: make([]byte, MaxDatagram), batch: &Batch{Msgs: make([]ipv4.Message, 64)}}, nil
 }
 
 type udpClient struct {
-	c   *UDPConn
-	to  netip.AddrPort
-	buf []byte
+	c     *UDPConn
+	to    netip.AddrPort
+	buf   []byte
+	batch *Batch
 }
 
 func (u *udpClient) Send(p []byte) error { return u.c.WriteTo(p, u.to) }
+func (u *udpClient) SendBatch(ps [][]byte) error {
+	for i := range u.batch.Msgs {
+		if u.batch.Msgs[i].Buffers == nil {
+			u.batch.Msgs[i].Buffers = make([][]byte, 1)
+		}
+	}
+	return u.c.WriteBatch(ps, u.to, u.batch)
+}
 func (u *udpClient) Receive() ([]byte, string, string, bool, error) {
 	n, from, trunc, err := u.c.ReadFrom(u.buf)
 	return u.buf[:n], from.String(), UDP, trunc, err
@@ -102,6 +119,17 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg ClientConfig) (Client, error)
 
 func (c *tcpClient) Send(p []byte) error {
 	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	if _, err := c.conn.Write(c.wbuf); err != nil {
+		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))
+	}
+	return nil
+}
+
+func (c *tcpClient) SendBatch(ps [][]byte) error {
+	c.wbuf = c.wbuf[:0]
+	for _, p := range ps {
+		c.wbuf = AppendFrame(c.wbuf, p, c.framing)
+	}
 	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))
 	}
@@ -159,6 +187,15 @@ func (u *unixClient) Send(p []byte) error {
 	}
 	return nil
 }
+func (u *unixClient) SendBatch(ps [][]byte) error {
+	for _, p := range ps {
+		if err := u.Send(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (u *unixClient) Receive() ([]byte, string, string, bool, error) {
 	n, _, flags, from, err := u.conn.ReadMsgUnix(u.buf, nil)
 	return u.buf[:n], unixName(from), Unix, flags&msgTrunc != 0, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,51 @@ func TestListenUDP(t *testing.T) {
 	n, from, trunc, err := c.ReadFrom(make([]byte, 1000))
 	if err != nil || n != 1000 || !trunc || !from.Addr().Is4() {
 		t.Errorf("read %d %v truncated=%v err=%v", n, from, trunc, err)
+	}
+}
+
+// Batched reads return what is queued, and on Linux the kernel's drop
+// counter reports datagrams lost to a full receive buffer.
+func TestReadBatchAndKernelDrops(t *testing.T) {
+	c, err := ListenUDP(context.Background(), UDPConfig{Host: "127.0.0.1", RecvBuffer: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := net.Dial("udp", c.Local.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 300 {
+		if _, err := s.Write(make([]byte, 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := NewBatch(64, MaxDatagram)
+	n, err := c.ReadBatch(b)
+	if err != nil || n < 2 {
+		t.Fatalf("read %d datagrams in one call: %v", n, err)
+	}
+	if b.Msgs[0].N != 200 || b.Truncated(0) {
+		t.Errorf("first datagram %d bytes, truncated %v", b.Msgs[0].N, b.Truncated(0))
+	}
+	// The kernel tells the count with datagrams queued after the drops:
+	// drain what was queued, then one more.
+	for n == len(b.Msgs) {
+		if n, err = c.ReadBatch(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Write([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	if drops, ok := c.KernelDrops(); ok && drops == 0 {
+		t.Errorf("a 4 KiB buffer took 300 datagrams without a drop")
+	} else if !ok && runtime.GOOS == "linux" {
+		t.Error("no drop counter on Linux")
 	}
 }

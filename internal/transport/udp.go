@@ -30,7 +30,7 @@ type UDPConfig struct {
 	TTL        int      // multicast TTL / hop limit when sending; 0 leaves the default (1)
 	Loop       bool     // multicast loopback when sending
 	Broadcast  bool     // allow sending to broadcast addresses
-	RecvBuffer int      // SO_RCVBUF to ask for; 0 means DefaultRecvBuffer
+	RecvBuffer int      // SO_RCVBUF to ask for; 0 means DefaultRecvBuffer, < 0 the system's
 	IPv6       bool     // bind an IPv6 socket when Host is empty
 }
 
@@ -46,6 +46,9 @@ type UDPConn struct {
 	Local   netip.AddrPort
 	Groups  []netip.Addr
 	Network string
+
+	kernelDrops uint32
+	dropsKnown  bool
 }
 
 // ListenUDP opens a UDP socket bound to cfg.Host:cfg.Port and joins the
@@ -158,11 +161,15 @@ func (c *UDPConn) setup(cfg UDPConfig) error {
 			return fmt.Errorf("cannot set broadcast: %w", err)
 		}
 	}
-	want := cfg.RecvBuffer
-	if want == 0 {
-		want = DefaultRecvBuffer
+	// A sender keeps the system's buffer (RecvBuffer < 0): raising it costs
+	// system calls on every start and replies are few.
+	if want := cfg.RecvBuffer; want >= 0 {
+		if want == 0 {
+			want = DefaultRecvBuffer
+		}
+		c.rcvbuf = raiseRecvBuffer(c.conn, want)
+		c.dropsKnown = enableDropCount(c.conn)
 	}
-	c.rcvbuf = raiseRecvBuffer(c.conn, want)
 	return nil
 }
 
@@ -186,9 +193,13 @@ func (c *UDPConn) WriteTo(b []byte, to netip.AddrPort) error {
 	}
 	_, err := c.conn.WriteToUDPAddrPort(b, to)
 	if err != nil {
-		return fmt.Errorf("send to %s: %w", to, unwrapOp(err))
+		return wrapSendErr(to.String(), err)
 	}
 	return nil
+}
+
+func wrapSendErr(to string, err error) error {
+	return fmt.Errorf("send to %s: %w", to, unwrapOp(err))
 }
 
 // Conn exposes the underlying socket (deadlines, batching).

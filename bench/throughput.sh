@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Loopback throughput of oscli, each number next to a baseline measured in
+# the same run (these machines are noisy; compare ratios, not absolutes).
+#
+#   bench/throughput.sh [SECONDS]
+#
+# 1. dump: `oscli bench PORT --rate R` floods a dump printing text or JSON
+#    into a pipe; loss = 1 - dump's count / bench's sent. The baseline is
+#    `oscli bench --rate R` against its own in-process plain-socket receiver.
+# 2. senders with batching on (--batch 64) and off (--batch 1): bench
+#    --rate 0, send - from stdin, replay --no-timing.
+# 3. codec, matcher and renderer ns/op and allocs/op (go test -bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5}
+bin=$(mktemp -d)/oscli
+go build -o "$bin" .
+port=$((20000 + RANDOM % 20000))
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$(dirname "$bin")"' EXIT
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+echo "== dump loss at fixed rates (${secs}s each; 52-byte bench probes)"
+printf '%-8s %-22s %-22s %-22s\n' rate baseline "dump text | pipe" "dump --json | pipe"
+for rate in 50000 100000 200000; do
+  base=$("$bin" bench --rate "$rate" --duration "${secs}s" --json | json "'%.3f%% of %d' % (d['loss_percent'], d['sent'])")
+  row=()
+  for fmt in text json; do
+    "$bin" dump -H 127.0.0.1 -p "$port" --format "$fmt" --ready-file "$tmp/ready" --timeout "$((secs + 3))s" \
+      2>"$tmp/dump.err" | cat >/dev/null &
+    while [ ! -s "$tmp/ready" ]; do sleep 0.05; done
+    sent=$("$bin" bench "$port" --rate "$rate" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
+    wait
+    rm -f "$tmp/ready"
+    got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
+    row+=("$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")")
+  done
+  printf '%-8s %-22s %-22s %-22s\n' "$rate" "$base" "${row[0]}" "${row[1]}"
+done
+
+echo
+echo "== senders, msgs/s with batching off (--batch 1) and on (--batch 64)"
+python3 - "$tmp" <<'PY'
+import base64, sys
+pkt = b"/1/fader\x00\x00\x00\x00,f\x00\x00?\x00\x00\x00"
+d = sys.argv[1]
+open(d + "/lines.txt", "w").write("/1/fader f:0.5\n" * 500000)
+open(d + "/rec.slip", "wb").write((b"\xc0" + pkt + b"\xc0") * 500000)
+PY
+for b in 1 64; do
+  bench=$("$bin" bench --duration "${secs}s" --batch "$b" --json | json "round(d['sent_per_sec'])")
+  start=$(date +%s.%N)
+  "$bin" send "$port" --batch "$b" - <"$tmp/lines.txt"
+  send=$(python3 -c "print(round(500000/($(date +%s.%N)-$start)))")
+  replay=$("$bin" replay --no-timing --batch "$b" "$tmp/rec.slip" "$port" 2>&1 |
+    sed -n 's/.*replayed \([0-9]*\) packets.* in \(.*\)$/\1 \2/p' |
+    python3 -c "import sys,re; n,t=sys.stdin.read().split(); s=float(re.sub('[a-z]','',t))/(1000 if t.endswith('ms') else 1); print(round(int(n)/s))")
+  echo "batch $b: bench --rate 0 $bench   send - $send   replay --no-timing $replay"
+done
+
+echo
+echo "== codec, matcher, renderers"
+go test -run '^$' -bench 'Encode|Decode|Match|Render' -benchmem ./internal/osc ./internal/match ./internal/format |
+  grep -E '^Benchmark'

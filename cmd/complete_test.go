@@ -24,7 +24,7 @@ func TestCompletions(t *testing.T) {
 		{[]string{"__complete", "send", "@m"}, "@mixer\tudp://10.0.0.9:10023\n:4\n"},
 		{[]string{"__complete", "bundle", "@"}, "@lights\ttcp://h:1\n@mixer\tudp://10.0.0.9:10023\n:4\n"},
 		{[]string{"__complete", "send", "/1/fa"}, ":4\n"}, // an OSC address: no file names
-		{[]string{"__complete", "replay", ""}, ":0\n"},   // the recording: files
+		{[]string{"__complete", "replay", ""}, ":0\n"},    // the recording: files
 	}
 	for _, tt := range tests {
 		r := run(t, "", env, tt.args...)

@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp" "$(dirname "$bin")"' EXIT
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 echo "== dump loss at fixed rates (${secs}s each; 52-byte bench probes)"
-printf '%-8s %-22s %-22s %-22s\n' rate baseline "dump text | pipe" "dump --json | pipe"
+printf '%-8s %-22s %-22s %-22s %s\n' rate baseline "dump text | pipe" "dump --json | pipe" "liblo oscdump | pipe"
 for rate in 50000 100000 200000; do
   base=$("$bin" bench --rate "$rate" --duration "${secs}s" --json | json "'%.3f%% of %d' % (d['loss_percent'], d['sent'])")
   row=()
@@ -36,7 +36,21 @@ for rate in 50000 100000 200000; do
     got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
     row+=("$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")")
   done
-  printf '%-8s %-22s %-22s %-22s\n' "$rate" "$base" "${row[0]}" "${row[1]}"
+  liblo="(not installed)"
+  if command -v oscdump >/dev/null; then
+    timeout "$((secs + 3))" oscdump -L "$port" >"$tmp/oscdump.out" 2>/dev/null &
+    # Ready when oscdump prints a probe message.
+    for _ in $(seq 100); do
+      "$bin" send "$port" /ready 2>/dev/null
+      [ -s "$tmp/oscdump.out" ] && break
+      sleep 0.05
+    done
+    sent=$("$bin" bench "$port" --rate "$rate" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
+    wait
+    got=$(grep -c '/oscli/bench' "$tmp/oscdump.out" || true)
+    liblo=$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")
+  fi
+  printf '%-8s %-22s %-22s %-22s %s\n' "$rate" "$base" "${row[0]}" "${row[1]}" "$liblo"
 done
 
 echo

@@ -412,3 +412,14 @@ func freeTCPPort(t *testing.T) string {
 	ln.Close()
 	return port
 }
+
+// dump --echo over TCP answers on the same connection, in its framing.
+func TestTCPEchoReply(t *testing.T) {
+	d := tcpDump(t, "--echo", "--format", "json")
+	for _, framing := range []string{"slip", "len"} {
+		r := run(t, "", nil, "send", "--framing", framing, "tcp://"+tcpAddr(d), "/ping", "i:7", "--reply", "--timeout", "500ms")
+		if r.code != 0 || !strings.Contains(r.out, tcpAddr(d)+"  /ping i:7") {
+			t.Errorf("%s: %d out %q err %q", framing, r.code, r.out, r.err)
+		}
+	}
+}

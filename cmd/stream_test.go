@@ -293,25 +293,25 @@ func TestUnixSockets(t *testing.T) {
 // sent after it prints first; a late bundle prints at once, marked late.
 func TestSchedule(t *testing.T) {
 	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--schedule", "-n", "3", "--time", "none")
+	before := time.Now() // the bundle is due at least 300 ms after this
 	if r := run(t, "", nil, "bundle", d.addr, "--at", "+300ms", "/future"); r.code != 0 {
 		t.Fatal(r.err)
 	}
 	if r := run(t, "", nil, "bundle", d.addr, "--at", "-2s", "/past"); r.code != 0 {
 		t.Fatal(r.err)
 	}
-	sent := time.Now()
 	if r := run(t, "", nil, "send", d.addr, "/now"); r.code != 0 {
 		t.Fatal(r.err)
 	}
 	r := d.wait(t)
-	elapsed := time.Since(sent)
+	elapsed := time.Since(before)
 	got := lines(r.out)
 	if len(got) != 5 || !strings.Contains(got[0], "#bundle") || !strings.Contains(got[0], " late 2") ||
 		!strings.HasSuffix(got[1], "/past") || !strings.HasSuffix(got[2], "/now") ||
 		!strings.Contains(got[3], " in +") || !strings.HasSuffix(got[4], "/future") {
 		t.Errorf("output:\n%s", r.out)
 	}
-	if elapsed < 250*time.Millisecond {
+	if elapsed < 290*time.Millisecond {
 		t.Errorf("future bundle printed after %v, before it was due", elapsed)
 	}
 }

@@ -30,8 +30,7 @@ type dumpOptions struct {
 	Listen    transport.Endpoint
 	Groups    []string
 	Iface     string
-	Filters   []*match.Pattern
-	Excludes  []*match.Pattern
+	Filters   filterSet
 	Format    string
 	Hex       bool
 	Time      format.TimeMode
@@ -109,14 +108,14 @@ when any of its messages passes.`,
 				if err != nil {
 					return usageErrorf("--filter: %v", err)
 				}
-				o.Filters = append(o.Filters, p)
+				o.Filters.include = append(o.Filters.include, p)
 			}
 			for _, f := range excludes {
 				p, err := match.Compile(f)
 				if err != nil {
 					return usageErrorf("--exclude: %v", err)
 				}
-				o.Excludes = append(o.Excludes, p)
+				o.Filters.exclude = append(o.Filters.exclude, p)
 			}
 			if o.Time, err = format.ParseTimeMode(timeStr); err != nil {
 				return &usageError{err: err}
@@ -446,7 +445,7 @@ func (d *dumper) handle(rs *recvState, from, proto string, raw []byte, truncated
 		d.echo(ev)
 	}
 	if d.sched != nil && ev.Err == nil {
-		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(ev.Time) && d.o.pass(b) {
+		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(ev.Time) && d.o.Filters.pass(b) {
 			d.sched.hold(ev, b.Timetag.Time())
 			return
 		}
@@ -465,7 +464,7 @@ func (d *dumper) emit(ev *format.Event, flush bool) {
 	if d.err != nil || d.o.Count > 0 && d.st.packets >= int64(d.o.Count) {
 		return
 	}
-	if ev.Err == nil && !d.o.pass(ev.Packet) {
+	if ev.Err == nil && !d.o.Filters.pass(ev.Packet) {
 		d.st.filtered++
 		return
 	}
@@ -533,39 +532,6 @@ func (o *dumpOptions) renderer(w io.Writer) format.Renderer {
 		return format.NewRaw(w)
 	}
 	return format.NewText(w, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
-}
-
-// pass applies --filter and --exclude: a message passes when it matches a
-// filter (or there are none) and no exclude; a bundle when any of its
-// messages passes.
-func (o *dumpOptions) pass(p osc.Packet) bool {
-	if len(o.Filters) == 0 && len(o.Excludes) == 0 {
-		return true
-	}
-	switch p := p.(type) {
-	case *osc.Message:
-		for _, x := range o.Excludes {
-			if x.Match(p.Address) {
-				return false
-			}
-		}
-		if len(o.Filters) == 0 {
-			return true
-		}
-		for _, f := range o.Filters {
-			if f.Match(p.Address) {
-				return true
-			}
-		}
-		return false
-	case *osc.Bundle:
-		for _, e := range p.Elements {
-			if o.pass(e) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (o *dumpOptions) summary(st *dumpStats) {

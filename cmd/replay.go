@@ -26,7 +26,7 @@ type replayOptions struct {
 	Format   string
 	Speed    float64
 	Loop     int
-	Filters  []*match.Pattern
+	Filters  filterSet
 	NoTiming bool
 	Rate     float64
 	Retime   bool
@@ -101,7 +101,7 @@ A record that cannot be read is reported with its line number and skipped
 				if err != nil {
 					return usageErrorf("--filter: %v", err)
 				}
-				o.Filters = append(o.Filters, p)
+				o.Filters.include = append(o.Filters.include, p)
 			}
 			if runF != nil {
 				return runF(o)
@@ -156,7 +156,7 @@ func loadRecording(o *replayOptions) ([]*record.Record, int, string, error) {
 		if err != nil {
 			return nil, bad, rd.Format, fmt.Errorf("%s: %w", o.File, err)
 		}
-		if len(o.Filters) > 0 && !(&dumpOptions{Filters: o.Filters}).pass(rec.Packet) {
+		if !o.Filters.pass(rec.Packet) {
 			continue
 		}
 		recs = append(recs, rec)

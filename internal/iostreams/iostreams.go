@@ -88,6 +88,3 @@ func (s *IOStreams) ColorOut() bool { return s.outColor }
 
 // ColorErr reports whether to colour ErrOut.
 func (s *IOStreams) ColorErr() bool { return s.errColor }
-
-// SetTTY overrides the terminal decisions, for tests.
-func (s *IOStreams) SetTTY(out, err bool) { s.outTTY, s.errTTY = out, err }

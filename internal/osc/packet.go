@@ -72,19 +72,6 @@ func ClonePacket(p Packet) Packet {
 	return nil
 }
 
-// TypeTags appends the message's type tag string, including the leading
-// ',', to dst (nothing for a message with NoTypeTags).
-func (m *Message) AppendTypeTags(dst []byte) []byte {
-	if m.NoTypeTags {
-		return dst
-	}
-	dst = append(dst, ',')
-	for _, a := range m.Args {
-		dst = append(dst, byte(a.Tag))
-	}
-	return dst
-}
-
 // IsBundle reports whether b starts with the bundle header "#bundle\0".
 func IsBundle(b []byte) bool {
 	return len(b) >= 8 && string(b[:8]) == bundleHeader

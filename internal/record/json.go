@@ -101,11 +101,6 @@ func ParseJSONLine(line []byte, now time.Time) (*Line, error) {
 	return out, nil
 }
 
-// ParsePacketJSON reads one message or bundle object.
-func ParsePacketJSON(body []byte, now time.Time) (osc.Packet, error) {
-	return parsePacket(body, now, 0)
-}
-
 func parsePacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
 	var jp jsonPacket
 	dec := json.NewDecoder(bytes.NewReader(body))

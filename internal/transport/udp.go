@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"syscall"
 
 	"golang.org/x/net/ipv4"
@@ -202,9 +201,6 @@ func wrapSendErr(to string, err error) error {
 	return fmt.Errorf("send to %s: %w", to, unwrapOp(err))
 }
 
-// Conn exposes the underlying socket (deadlines, batching).
-func (c *UDPConn) Conn() *net.UDPConn { return c.conn }
-
 // Close closes the socket.
 func (c *UDPConn) Close() error { return c.conn.Close() }
 
@@ -253,9 +249,4 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
-}
-
-// IsClosed reports whether err comes from using a closed socket.
-func IsClosed(err error) bool {
-	return errors.Is(err, net.ErrClosed) || err != nil && strings.Contains(err.Error(), "use of closed network connection")
 }

@@ -12,15 +12,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oscli/oscli/internal/bench"
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/sender"
 	"github.com/oscli/oscli/internal/transport"
 )
 
 type benchOptions struct {
 	IO        *iostreams.IOStreams
-	Target    transport.Endpoint
+	Clock     clock.Clock
+	Delivery  sender.Options
 	HasTarget bool
-	Framing   transport.Framing
 	Rate      float64
 	Duration  time.Duration
 	Count     int64
@@ -28,14 +30,13 @@ type benchOptions struct {
 	Address   string
 	Warmup    time.Duration
 	JSON      bool
-	Batch     int
 }
 
 func newBenchCmd(env *Env, runF func(*benchOptions) error) *cobra.Command {
 	o := &benchOptions{}
 	var (
-		nf      netFlags
-		framing string
+		nf netFlags
+		df deliveryFlags
 	)
 	c := &cobra.Command{
 		Use:   "bench [TARGET]",
@@ -66,23 +67,28 @@ terminal. Probes sent during --warmup are not counted.`,
 			if err != nil {
 				return err
 			}
-			o.IO = io
+			o.IO, o.Clock = io, env.Clock
 			word := ""
 			if len(args) == 1 {
 				word = args[0]
 			}
-			o.HasTarget = word != "" || flagSet(c.Flags(), "host") || flagSet(c.Flags(), "port")
-			if o.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+			// A target from the command line, the environment or the
+			// config file is load-tested; none means the own receiver.
+			o.HasTarget = word != "" || flagSet(c.Flags(), "host") || flagSet(c.Flags(), "port") ||
+				fromConfig(c.Flags(), "host") || fromConfig(c.Flags(), "port")
+			if err := df.resolve(&o.Delivery, word, &nf, c.Flags(), env, io); err != nil {
 				return err
 			}
-			if !o.HasTarget && o.Target.Proto == transport.Unix {
+			if !o.HasTarget && o.Delivery.Target.Proto == transport.Unix {
 				return usageErrorf("bench needs a unix target path")
 			}
-			if o.Framing, err = transport.ParseFraming(framing, false); err != nil {
-				return &usageError{err: err}
+			if o.Rate != 0 {
+				if err := finitePositive("--rate", o.Rate); err != nil {
+					return err
+				}
 			}
-			if o.Rate < 0 || o.Duration < 0 || o.Count < 0 || o.Warmup < 0 {
-				return usageErrorf("--rate, --duration, --count and --warmup cannot be negative")
+			if o.Duration < 0 || o.Count < 0 || o.Warmup < 0 {
+				return usageErrorf("--duration, --count and --warmup cannot be negative")
 			}
 			if o.Size < 0 || o.Size > 60000 {
 				return usageErrorf("--size must be 0 to 60000 bytes")
@@ -101,7 +107,6 @@ terminal. Probes sent during --warmup are not counted.`,
 	}
 	fs := c.Flags()
 	nf.register(fs, "127.0.0.1", "host to load-test")
-	fs.StringVar(&framing, "framing", "slip", "TCP framing: slip or len")
 	fs.Float64Var(&o.Rate, "rate", 0, "messages per second (0: as fast as possible)")
 	fs.DurationVar(&o.Duration, "duration", 2*time.Second, "how long to send")
 	fs.Int64Var(&o.Count, "count", 0, "how many messages to send (instead of --duration)")
@@ -109,91 +114,82 @@ terminal. Probes sent during --warmup are not counted.`,
 	fs.StringVar(&o.Address, "address", "/oscli/bench", "address of the probe messages")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "send this long first without counting")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as one JSON object")
-	fs.IntVar(&o.Batch, "batch", 64, "messages per system call when several are due (1: one at a time)")
+	df.register(fs, &o.Delivery, true)
+	fs.Lookup("dry-run").Hidden = true
 	return c
 }
 
-// benchRecv is the receiving side of a run: it counts probes, locked
-// because the receiver goroutine adds while the sender reads progress.
-type benchRecv struct {
-	mu   sync.Mutex
-	c    *bench.Counter
-	addr string
-	run  int64
-}
-
-func (r *benchRecv) packet(p []byte) {
-	seq, sent, err := bench.Parse(p, r.addr, r.run)
-	if err != nil {
-		return
-	}
-	lat := time.Since(sent)
-	r.mu.Lock()
-	r.c.Add(seq, len(p), lat)
-	r.mu.Unlock()
-}
-
-func (r *benchRecv) received() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.c.Received
-}
-
 func runBench(ctx context.Context, o *benchOptions) error {
+	if o.Delivery.DryRun {
+		return usageErrorf("bench has no --dry-run")
+	}
 	var rb [8]byte
 	_, _ = rand.Read(rb[:])
-	recv := &benchRecv{c: bench.NewCounter(), addr: o.Address, run: int64(binary.BigEndian.Uint64(rb[:]) >> 1)}
+	recv := bench.NewReceiver(o.Address, int64(binary.BigEndian.Uint64(rb[:])>>1), o.Clock)
 	rep := &bench.Report{Rate: o.Rate, Mode: "round-trip"}
-	target := o.Target
+	d := o.Delivery
 	var wg sync.WaitGroup
-	var stopRecv func()
+	// Probes come back on the sending socket (echoes), or to bench's own
+	// receiver on loopback.
+	var receive func(s *sender.Sender) func()
 	if !o.HasTarget {
 		rep.Mode = "one-way"
-		var err error
-		target, stopRecv, err = startBenchReceiver(ctx, o, recv, &wg)
+		l, err := transport.Listen(ctx, transport.Endpoint{Proto: d.Target.Proto, Host: "127.0.0.1"}, transport.ListenConfig{})
 		if err != nil {
 			return err
 		}
-	}
-	// Echoes arrive in bursts: give the sending socket a large buffer.
-	client, err := transport.Dial(ctx, target, transport.ClientConfig{Framing: o.Framing,
-		UDP: transport.UDPConfig{RecvBuffer: transport.DefaultRecvBuffer}})
-	if err != nil {
-		if stopRecv != nil {
-			stopRecv()
-		}
-		return err
-	}
-	if o.HasTarget {
-		// Echoes come back on the sending socket.
+		d.Target = l.Addr()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				p, _, _, _, err := client.Receive()
-				if err != nil {
-					return
-				}
-				recv.packet(p)
-			}
+			_ = l.Serve(func(p *transport.Packet) { recv.Packet(p.Data) })
 		}()
-		stopRecv = func() { client.Close() }
+		receive = func(*sender.Sender) func() { return func() { l.Close() } }
+	} else {
+		// Echoes arrive in bursts: give the sending socket a large buffer.
+		d.RecvBuffer = transport.DefaultRecvBuffer
+		receive = func(s *sender.Sender) func() {
+			c := s.Client()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					p, err := c.Receive()
+					if err != nil {
+						return
+					}
+					recv.Packet(p.Data)
+				}
+			}()
+			return func() { c.Close() }
+		}
 	}
-	rep.Target, rep.Proto = target.String(), target.Proto
-	if target.Proto == transport.TCP {
-		rep.Proto += "+" + string(o.Framing)
+	s, err := sender.Open(ctx, d)
+	if err != nil {
+		if !o.HasTarget {
+			receive(nil)()
+		}
+		return err
 	}
-	probe := bench.NewProbe(o.Address, recv.run, o.Size)
-	rep.Size = len(probe.Encode(0, time.Now()))
+	stopRecv := receive(s)
+	rep.Target, rep.Proto = d.Target.String(), d.Target.Proto
+	if d.Target.Proto == transport.TCP {
+		rep.Proto += "+" + string(d.Framing)
+	}
+	probe := bench.NewProbe(o.Address, recv.Run(), o.Size)
+	rep.Size = len(probe.Encode(0, o.Clock.Now()))
 
-	sent, elapsed, sendErr := benchSend(ctx, o, client, probe, recv)
-	drain(ctx, recv, sent)
+	cfg := bench.Config{Clock: o.Clock, Rate: o.Rate, Duration: o.Duration, Count: o.Count,
+		Warmup: o.Warmup, Batch: d.Batch}
+	if o.IO.IsStderrTTY() {
+		cfg.Progress = func(el time.Duration, sent, got int64) { showProgress(o.IO.ErrOut, el, o, sent, got) }
+	}
+	sent, elapsed, sendErr := bench.Send(ctx, cfg, s, probe, recv)
+	bench.Drain(ctx, o.Clock, recv, sent)
 	stopRecv()
-	client.Close()
+	s.Close()
 	wg.Wait()
-	recv.mu.Lock()
-	rep.Fill(sent, elapsed, recv.c)
-	recv.mu.Unlock()
+	recv.Fill(rep, sent, elapsed)
 	if o.HasTarget && rep.Received == 0 {
 		rep.Mode = "none"
 	}
@@ -214,113 +210,6 @@ func runBench(ctx context.Context, o *benchOptions) error {
 	return ctx.Err()
 }
 
-func startBenchReceiver(ctx context.Context, o *benchOptions, recv *benchRecv, wg *sync.WaitGroup) (transport.Endpoint, func(), error) {
-	if o.Target.Proto == transport.TCP {
-		srv, err := transport.ListenTCP(ctx, "127.0.0.1", 0)
-		if err != nil {
-			return transport.Endpoint{}, nil, err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = srv.Serve(benchStream{recv})
-		}()
-		ep, _ := transport.ParseEndpoint("tcp://"+srv.Local, transport.Endpoint{})
-		return ep, func() { srv.Close() }, nil
-	}
-	conn, err := transport.ListenUDP(ctx, transport.UDPConfig{Host: "127.0.0.1"})
-	if err != nil {
-		return transport.Endpoint{}, nil, err
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, transport.MaxDatagram)
-		for {
-			n, _, _, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			recv.packet(buf[:n])
-		}
-	}()
-	ep := transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1", Port: int(conn.Local.Port())}
-	return ep, func() { conn.Close() }, nil
-}
-
-type benchStream struct{ r *benchRecv }
-
-func (b benchStream) Packet(_ *transport.StreamConn, p []byte) { b.r.packet(p) }
-func (benchStream) Opened(*transport.StreamConn)               {}
-func (benchStream) Closed(*transport.StreamConn, error)        {}
-
-// benchSend sends probes for the warm-up (sequence -1, not counted) and
-// then for --duration or --count, paced by --rate.
-func benchSend(ctx context.Context, o *benchOptions, c transport.Client, probe *bench.Probe, recv *benchRecv) (int64, time.Duration, error) {
-	if o.Warmup > 0 {
-		end := time.Now().Add(o.Warmup)
-		pacer := bench.NewPacer(o.Rate, time.Now())
-		for time.Now().Before(end) && ctx.Err() == nil {
-			if n, next := pacer.Due(time.Now()); n == 0 {
-				time.Sleep(time.Until(next))
-				continue
-			}
-			if err := c.Send(probe.Encode(-1, time.Now())); err != nil {
-				return 0, 0, err
-			}
-			pacer.Sent(1)
-		}
-	}
-	batch := max(o.Batch, 1)
-	bufs := make([][]byte, batch)
-	start := time.Now()
-	end := start.Add(o.Duration)
-	pacer := bench.NewPacer(o.Rate, start)
-	progress := time.Now().Add(250 * time.Millisecond)
-	var seq int64
-	for ctx.Err() == nil {
-		now := time.Now()
-		if o.Count > 0 && seq >= o.Count || o.Count == 0 && !now.Before(end) {
-			break
-		}
-		n, next := pacer.Due(now)
-		if n == 0 {
-			time.Sleep(time.Until(next))
-			continue
-		}
-		if o.Rate == 0 {
-			n = int64(batch)
-		}
-		if o.Count > 0 {
-			n = min(n, o.Count-seq)
-		}
-		for n > 0 {
-			k := min(n, int64(batch))
-			if k == 1 {
-				if err := c.Send(probe.Encode(seq, time.Now())); err != nil {
-					return seq, time.Since(start), err
-				}
-			} else {
-				at := time.Now()
-				for i := range k {
-					bufs[i] = probe.Append(bufs[i][:0], seq+i, at)
-				}
-				if err := c.SendBatch(bufs[:k]); err != nil {
-					return seq, time.Since(start), err
-				}
-			}
-			seq += k
-			n -= k
-			pacer.Sent(k)
-		}
-		if o.IO.IsStderrTTY() && now.After(progress) {
-			progress = now.Add(250 * time.Millisecond)
-			showProgress(o.IO.ErrOut, now.Sub(start), o, seq, recv.received())
-		}
-	}
-	return seq, time.Since(start), nil
-}
-
 func showProgress(w io.Writer, el time.Duration, o *benchOptions, sent, got int64) {
 	loss := 0.0
 	if sent > 0 {
@@ -331,24 +220,5 @@ func showProgress(w io.Writer, el time.Duration, o *benchOptions, sent, got int6
 		left = fmt.Sprintf(" / %s", o.Duration.Round(time.Second))
 	}
 	fmt.Fprintf(w, "\r\033[K%5.1fs%s  sent %d (%.0f/s)  received %d  in flight or lost %.2f%%",
-		el.Seconds(), left, sent, float64(sent)/el.Seconds(), got, loss)
-}
-
-// drain waits for packets still in flight: until all arrived, or nothing
-// more arrived for 200 ms, or 2 s in all.
-func drain(ctx context.Context, r *benchRecv, sent int64) {
-	deadline := time.Now().Add(2 * time.Second)
-	last, lastChange := r.received(), time.Now()
-	for ctx.Err() == nil && time.Now().Before(deadline) {
-		got := r.received()
-		if got >= sent {
-			return
-		}
-		if got != last {
-			last, lastChange = got, time.Now()
-		} else if time.Since(lastChange) > 200*time.Millisecond {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		el.Seconds(), left, sent, float64(sent)/max(el.Seconds(), 1e-9), got, loss)
 }

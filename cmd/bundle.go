@@ -11,22 +11,31 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oscli/oscli/internal/argparse"
+	"github.com/oscli/oscli/internal/clock"
+	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/record"
-	"github.com/oscli/oscli/internal/transport"
+	"github.com/oscli/oscli/internal/sender"
 )
 
 type bundleOptions struct {
-	send     *sendOptions
+	IO       *iostreams.IOStreams
+	Clock    clock.Clock
+	Parser   *argparse.Parser
+	Delivery sender.Options
+	At       argparse.When
+	Stdin    bool
+	JSON     bool
+	Verbose  bool
 	Elements []osc.Packet // from the command line; nil when reading stdin
 }
 
 func newBundleCmd(env *Env, runF func(*bundleOptions) error) *cobra.Command {
-	so := &sendOptions{}
-	o := &bundleOptions{send: so}
+	o := &bundleOptions{}
 	var (
-		nf      netFlags
-		framing string
+		nf netFlags
+		df deliveryFlags
+		at string
 	)
 	c := &cobra.Command{
 		Use:   "bundle [TARGET] ADDRESS [ARG…] [ADDRESS [ARG…]]… | bundle [TARGET] -",
@@ -56,19 +65,16 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 			if err != nil {
 				return err
 			}
-			so.IO, so.Now, so.Verbose = io, env.Now, env.verbose
-			so.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
+			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
+			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Clock.Now}
 			word, args, err := splitTarget(args)
 			if err != nil {
 				return err
 			}
-			if so.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+			if err := df.resolve(&o.Delivery, word, &nf, c.Flags(), env, io); err != nil {
 				return err
 			}
-			if so.Framing, err = transport.ParseFraming(framing, false); err != nil {
-				return &usageError{err: err}
-			}
-			if _, err := argparse.ParseWhen(so.At, env.Now()); err != nil {
+			if o.At, err = argparse.ParseWhenSpec(at, env.Clock.Now()); err != nil {
 				return usageErrorf("--at: %v", err)
 			}
 			switch {
@@ -76,12 +82,12 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 				if len(args) > 1 {
 					return usageErrorf("'-' reads messages from stdin and takes no arguments after it")
 				}
-				so.Stdin = true
-			case so.JSON:
+				o.Stdin = true
+			case o.JSON:
 				return usageErrorf("--json reads stdin: use 'oscli bundle --json -'")
 			default:
 				for _, words := range splitMessages(args) {
-					m, err := so.Parser.ParseMessage(words)
+					m, err := o.Parser.ParseMessage(words)
 					if err != nil {
 						return &usageError{err: fmt.Errorf("message %s: %w", words[0], err)}
 					}
@@ -96,10 +102,9 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 	}
 	fs := c.Flags()
 	nf.register(fs, "127.0.0.1", "host to send to")
-	fs.StringVar(&so.At, "at", "immediately", "the bundle's time tag, `WHEN`")
-	fs.BoolVar(&so.JSON, "json", false, "with '-': read message or bundle objects as JSON lines")
-	fs.BoolVar(&so.DryRun, "dry-run", false, "print the hexdump instead of sending")
-	addDeliveryFlags(fs, so, &framing)
+	fs.StringVar(&at, "at", "immediately", "the bundle's time tag, `WHEN`")
+	fs.BoolVar(&o.JSON, "json", false, "with '-': read message or bundle objects as JSON lines")
+	df.register(fs, &o.Delivery, false)
 	return c
 }
 
@@ -117,37 +122,35 @@ func splitMessages(words []string) [][]string {
 }
 
 func runBundle(ctx context.Context, o *bundleOptions) error {
-	so := o.send
 	elems := o.Elements
-	if so.Stdin {
+	if o.Stdin {
 		var err error
-		if elems, err = readElements(so); err != nil {
+		if elems, err = readElements(o); err != nil {
 			return err
 		}
 	}
-	tt, err := argparse.ParseWhen(so.At, so.Now())
-	if err != nil {
-		return usageErrorf("--at: %v", err)
-	}
-	b := &osc.Bundle{Timetag: tt, Elements: elems}
+	b := &osc.Bundle{Timetag: o.At.At(o.Clock.Now()), Elements: elems}
 	for _, w := range nestingWarnings(b, "") {
-		fmt.Fprintf(so.IO.ErrOut, "oscli: warning: %s\n", w)
+		fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", w)
 	}
-	s, err := newSender(ctx, so)
-	if err != nil {
-		return err
-	}
-	defer s.close()
 	data, err := osc.AppendBundle(nil, b)
 	if err != nil {
 		return err
 	}
-	return s.sendRaw(data)
+	s, err := openSender(ctx, o.Delivery, o.IO, o.Verbose)
+	if err != nil {
+		return err
+	}
+	if err := s.Send(data); err != nil {
+		s.Close()
+		return err
+	}
+	return s.Close()
 }
 
 // readElements reads a bundle's elements from stdin, all or nothing.
-func readElements(so *sendOptions) ([]osc.Packet, error) {
-	sc := bufio.NewScanner(so.IO.In)
+func readElements(o *bundleOptions) ([]osc.Packet, error) {
+	sc := bufio.NewScanner(o.IO.In)
 	sc.Buffer(make([]byte, 64*1024), maxLine)
 	var elems []osc.Packet
 	lineNo, bad := 0, 0
@@ -155,20 +158,20 @@ func readElements(so *sendOptions) ([]osc.Packet, error) {
 		lineNo++
 		var p osc.Packet
 		var err error
-		if so.JSON {
+		if o.JSON {
 			if strings.TrimSpace(sc.Text()) == "" {
 				continue
 			}
 			var l *record.Line
-			if l, err = record.ParseJSONLine(sc.Bytes(), so.Now()); err == nil {
+			if l, err = record.ParseJSONLine(sc.Bytes(), o.Clock.Now()); err == nil {
 				p = l.Packet
 			}
 		} else {
-			p, err = parseLine(sc.Bytes(), so)
+			p, err = parseTextLine(sc.Bytes(), o.Parser)
 		}
 		if err != nil {
 			bad++
-			fmt.Fprintf(so.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
+			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
 			continue
 		}
 		if p != nil {

@@ -76,6 +76,7 @@ func applyConfig(c *cobra.Command, env *Env, v *viper.Viper) error {
 			if err := setFlag(f, []string{val}, true); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %v", envName, val, err))
 			}
+			markConfigured(f)
 			return
 		}
 		for _, key := range []string{c.Name() + "." + f.Name, f.Name} {
@@ -83,6 +84,7 @@ func applyConfig(c *cobra.Command, env *Env, v *viper.Viper) error {
 				if err := setFlag(f, v.GetStringSlice(key), false); err != nil {
 					errs = append(errs, fmt.Errorf("config %s: %v", key, err))
 				}
+				markConfigured(f)
 				return
 			}
 		}
@@ -129,4 +131,22 @@ func lookupTarget(v *viper.Viper, name string) (string, error) {
 		hint = "known targets: " + strings.Join(names, ", ")
 	}
 	return "", &usageError{err: fmt.Errorf("unknown target @%s", name), hint: hint}
+}
+
+const configuredKey = "oscli_configured"
+
+// markConfigured notes that a flag's value came from the environment or
+// the config file.
+func markConfigured(f *pflag.Flag) {
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[configuredKey] = []string{"true"}
+}
+
+// fromConfig reports whether a flag's value came from the environment or
+// the config file (not the command line, not the default).
+func fromConfig(fs *pflag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	return f != nil && f.Annotations[configuredKey] != nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/transport"
 )
 
@@ -80,4 +81,20 @@ func splitTarget(args []string) (string, []string, error) {
 		return "", nil, usageErrorf("no address after target %q: an OSC address must start with '/'", word)
 	}
 	return word, args, nil
+}
+
+// newFilter compiles --filter and --exclude patterns.
+func newFilter(include, exclude []string) (*filter.Set, error) {
+	f := &filter.Set{}
+	for _, p := range include {
+		if err := f.Include(p); err != nil {
+			return nil, usageErrorf("--filter: %v", err)
+		}
+	}
+	for _, p := range exclude {
+		if err := f.Exclude(p); err != nil {
+			return nil, usageErrorf("--exclude: %v", err)
+		}
+	}
+	return f, nil
 }

@@ -5,10 +5,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/spf13/viper"
 
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
 )
 
@@ -20,7 +20,7 @@ type Env struct {
 	Out    io.Writer
 	Err    io.Writer
 	Getenv func(string) string
-	Now    func() time.Time
+	Clock  clock.Clock
 	Build  BuildInfo
 
 	// ran is set once a command's flags and arguments were accepted, so
@@ -75,7 +75,7 @@ func Main(args []string, b BuildInfo) int {
 		Out:    os.Stdout,
 		Err:    os.Stderr,
 		Getenv: os.Getenv,
-		Now:    time.Now,
+		Clock:  clock.Real,
 		Build:  b,
 	}
 	return Run(ctx, env, args)

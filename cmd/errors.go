@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/oscli/oscli/internal/sender"
 )
 
 // Exit codes (SPEC §9).
@@ -82,6 +84,8 @@ func report(w io.Writer, err error, ran bool) int {
 	}
 	if errors.As(err, &he) {
 		hint = he.hint
+	} else if errors.Is(err, sender.ErrBroadcast) {
+		hint = "sending to a broadcast address needs --broadcast"
 	}
 	if code == exitInterrupted {
 		fmt.Fprintln(w, "oscli: interrupted")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/oscli/oscli/internal/clock"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
@@ -19,7 +21,7 @@ var docsDate = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 // dir/completions and dir/man. `oscli gen-docs .` regenerates the committed
 // copies; a test fails when they drift from the command tree.
 func GenerateDocs(dir string, getenv func(string) string) (map[string][]byte, error) {
-	env := &Env{Getenv: getenv, Now: time.Now}
+	env := &Env{Getenv: getenv, Clock: clock.Real}
 	root := newRootCmd(env)
 	root.InitDefaultCompletionCmd()
 	files := map[string][]byte{}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oscli/oscli/internal/clock"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while a test
@@ -42,7 +44,7 @@ func run(t *testing.T, stdin string, getenv map[string]string, args ...string) r
 	if getenv != nil {
 		env.Getenv = func(k string) string { return getenv[k] }
 	}
-	env.Now = time.Now
+	env.Clock = clock.Real
 	code := Run(context.Background(), env, args)
 	return result{code, out.String(), errb.String()}
 }
@@ -59,10 +61,16 @@ type background struct {
 // ready signal (not a sleep) before returning.
 func start(t *testing.T, getenv map[string]string, args ...string) *background {
 	t.Helper()
+	return startOn(t, clock.Real, getenv, args...)
+}
+
+// startOn is start with a clock of the test's (a fake one, for timing).
+func startOn(t *testing.T, clk clock.Clock, getenv map[string]string, args ...string) *background {
+	t.Helper()
 	ready := make(chan string, 1)
 	var out, errb syncBuffer
 	env := &Env{
-		In: strings.NewReader(""), Out: &out, Err: &errb, Now: time.Now,
+		In: strings.NewReader(""), Out: &out, Err: &errb, Clock: clk,
 		Getenv:   func(k string) string { return getenv[k] },
 		onListen: func(a string) { ready <- a },
 	}

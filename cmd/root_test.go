@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oscli/oscli/internal/clock"
 )
 
 // testEnv returns an Env with buffers for streams and a fixed clock.
@@ -17,7 +19,7 @@ func testEnv(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 		Out:    &out,
 		Err:    &errb,
 		Getenv: func(string) string { return "" },
-		Now:    func() time.Time { return time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC) },
+		Clock:  clock.NewFake(time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)),
 	}, &out, &errb
 }
 

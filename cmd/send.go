@@ -9,50 +9,43 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/oscli/oscli/internal/argparse"
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/format"
-	"github.com/oscli/oscli/internal/hexdump"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/record"
+	"github.com/oscli/oscli/internal/sender"
 	"github.com/oscli/oscli/internal/transport"
 )
 
 type sendOptions struct {
 	IO     *iostreams.IOStreams
-	Now    func() time.Time
+	Clock  clock.Clock
 	Parser *argparse.Parser
 
-	Target    transport.Endpoint
-	Message   *osc.Message // from the command line; nil when reading stdin
-	Stdin     bool
-	JSON      bool
-	Repeat    int
-	Interval  time.Duration
-	At        string
-	DryRun    bool
-	Reply     bool
-	Timeout   time.Duration
-	Broadcast bool
-	TTL       int
-	Loop      bool
-	Iface     string
-	Framing   transport.Framing
-	Batch     int
-	Verbose   bool
+	Delivery sender.Options
+	Message  *osc.Message // from the command line; nil when reading stdin
+	Stdin    bool
+	JSON     bool
+	Repeat   int
+	Interval time.Duration
+	At       *argparse.When // --at: wrap each message in a bundle
+	Reply    bool
+	Timeout  time.Duration
+	Verbose  bool
 }
 
 func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
 	o := &sendOptions{}
 	var (
-		nf      netFlags
-		framing string
+		nf netFlags
+		df deliveryFlags
+		at string
 	)
 	c := &cobra.Command{
 		Use:   "send [TARGET] ADDRESS [ARG…] | send [TARGET] -",
@@ -98,13 +91,13 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			if err != nil {
 				return err
 			}
-			o.IO, o.Now, o.Verbose = io, env.Now, env.verbose
-			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Now}
+			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
+			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Clock.Now}
 			word, args, err := splitTarget(args)
 			if err != nil {
 				return err
 			}
-			if o.Target, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+			if err := df.resolve(&o.Delivery, word, &nf, c.Flags(), env, io); err != nil {
 				return err
 			}
 			switch {
@@ -128,13 +121,12 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				}
 				o.Message = m
 			}
-			if o.At != "" {
-				if _, err := argparse.ParseWhen(o.At, env.Now()); err != nil {
+			if at != "" {
+				w, err := argparse.ParseWhenSpec(at, env.Clock.Now())
+				if err != nil {
 					return usageErrorf("--at: %v", err)
 				}
-			}
-			if o.Framing, err = transport.ParseFraming(framing, false); err != nil {
-				return &usageError{err: err}
+				o.At = &w
 			}
 			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
 				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
@@ -150,171 +142,19 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.BoolVar(&o.JSON, "json", false, "with '-': read JSON lines as dump --json writes them")
 	fs.IntVar(&o.Repeat, "repeat", 1, "send the message `N` times (0: until interrupted)")
 	fs.DurationVar(&o.Interval, "interval", 0, "pause between repeats")
-	fs.StringVar(&o.At, "at", "", "wrap each message in a bundle with time tag `WHEN`")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
+	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
 	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
 	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
-	addDeliveryFlags(fs, o, &framing)
+	df.register(fs, &o.Delivery, true)
 	return c
 }
 
-// addDeliveryFlags registers the flags send, bundle and replay share about
-// how packets travel. replay's --loop counts loops, so there multicast
-// loopback keeps its default (on) and has no flag.
-func addDeliveryFlags(fs *pflag.FlagSet, o *sendOptions, framing *string) {
-	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
-	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
-	o.Loop = true
-	if fs.Lookup("loop") == nil {
-		fs.BoolVar(&o.Loop, "loop", true, "multicast loopback: deliver to listeners on this host too (--loop=false to stop)")
-	}
-	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
-	fs.StringVar(framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
-	fs.IntVar(&o.Batch, "batch", 64, "with stdin or --no-timing: packets per system call (1: one at a time)")
-}
-
-// sender sends packets to one target over one socket or connection, or
-// prints their hexdumps for --dry-run.
-type sender struct {
-	o       *sendOptions
-	c       transport.Client
-	buf     []byte
-	sent    int
-	dumped  int
-	pending [][]byte // queued by queue, sent by flush
-	npend   int
-}
-
-func newSender(ctx context.Context, o *sendOptions) (*sender, error) {
-	s := &sender{o: o}
-	if o.DryRun {
-		if o.Verbose {
-			fmt.Fprintf(o.IO.ErrOut, "oscli: dry run: would send to %s\n", o.Target)
-		}
-		return s, nil
-	}
-	c, err := transport.Dial(ctx, o.Target, transport.ClientConfig{
-		Framing:  o.Framing,
-		MaxFrame: transport.DefaultMaxFrame,
-		UDP: transport.UDPConfig{
-			Broadcast: o.Broadcast,
-			TTL:       o.TTL,
-			Loop:      o.Loop,
-			Iface:     o.Iface,
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if o.Verbose {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: sending over %s\n", c)
-	}
-	s.c = c
-	return s, nil
-}
-
-// queue encodes a packet into the pending batch, sending the batch when it
-// is full (--batch).
-func (s *sender) queue(p osc.Packet) error {
-	if s.o.DryRun || s.o.Batch <= 1 {
-		return s.send(p)
-	}
-	if s.npend == len(s.pending) {
-		s.pending = append(s.pending, nil)
-	}
-	b, err := s.encode(s.pending[s.npend][:0], p)
-	if err != nil {
-		return err
-	}
-	s.pending[s.npend] = b
-	s.npend++
-	if s.npend >= s.o.Batch {
-		return s.flush()
-	}
-	return nil
-}
-
-// flush sends the pending batch.
-func (s *sender) flush() error {
-	if s.npend == 0 {
-		return nil
-	}
-	err := s.c.SendBatch(s.pending[:s.npend])
-	s.sent += s.npend
-	s.npend = 0
-	return err
-}
-
-// encode appends p to dst, wrapped in a bundle for --at.
-func (s *sender) encode(dst []byte, p osc.Packet) ([]byte, error) {
-	if s.o.At != "" {
-		tt, err := argparse.ParseWhen(s.o.At, s.o.Now())
-		if err != nil {
-			return dst, err
-		}
-		p = &osc.Bundle{Timetag: tt, Elements: []osc.Packet{p}}
-	}
-	return osc.AppendPacket(dst, p)
-}
-
-// send encodes and sends one packet, wrapped in a bundle for --at.
-func (s *sender) send(p osc.Packet) error {
-	b, err := s.encode(s.buf[:0], p)
-	if err != nil {
-		return err
-	}
-	s.buf = b
-	return s.sendRaw(b)
-}
-
-// queueRaw copies raw bytes into the pending batch (replay --no-timing).
-func (s *sender) queueRaw(raw []byte) error {
-	if s.o.DryRun || s.o.Batch <= 1 {
-		return s.sendRaw(raw)
-	}
-	if s.npend == len(s.pending) {
-		s.pending = append(s.pending, nil)
-	}
-	s.pending[s.npend] = append(s.pending[s.npend][:0], raw...)
-	s.npend++
-	if s.npend >= s.o.Batch {
-		return s.flush()
-	}
-	return nil
-}
-
-func (s *sender) sendRaw(b []byte) error {
-	if s.o.DryRun {
-		var out []byte
-		if s.dumped > 0 {
-			out = append(out, '\n') // a blank line between packets
-		}
-		s.dumped++
-		_, err := s.o.IO.Out.Write(hexdump.AppendDump(out, b))
-		return err
-	}
-	if err := s.c.Send(b); err != nil {
-		if errors.Is(err, syscall.EACCES) && !s.o.Broadcast {
-			return &hintError{err: err, hint: "sending to a broadcast address needs --broadcast"}
-		}
-		return err
-	}
-	s.sent++
-	return nil
-}
-
-func (s *sender) close() {
-	if s.c != nil {
-		s.c.Close()
-	}
-}
-
 func runSend(ctx context.Context, o *sendOptions) error {
-	s, err := newSender(ctx, o)
+	s, err := openSender(ctx, o.Delivery, o.IO, o.Verbose)
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	if o.Stdin {
 		err = sendLines(ctx, s, o)
 	} else {
@@ -323,29 +163,33 @@ func runSend(ctx context.Context, o *sendOptions) error {
 	if err != nil && !isBadLines(err) {
 		return err
 	}
-	if o.Reply && !o.DryRun {
-		if rerr := printReplies(ctx, s, o); rerr != nil {
+	if o.Reply && !o.Delivery.DryRun {
+		if rerr := printReplies(ctx, s.Client(), o); rerr != nil {
 			return rerr
 		}
 	}
 	return err
 }
 
-func sendRepeated(ctx context.Context, s *sender, o *sendOptions) error {
+// stamp wraps a message in a bundle for --at.
+func (o *sendOptions) stamp(p osc.Packet) osc.Packet {
+	if o.At == nil {
+		return p
+	}
+	return &osc.Bundle{Timetag: o.At.At(o.Clock.Now()), Elements: []osc.Packet{p}}
+}
+
+func sendRepeated(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 	for i := 0; o.Repeat == 0 || i < o.Repeat; i++ {
-		if i > 0 && o.Interval > 0 {
-			t := time.NewTimer(o.Interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+		if i > 0 {
+			if err := o.Clock.Sleep(ctx, o.Interval); err != nil {
+				return err
 			}
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.send(o.Message); err != nil {
+		if err := s.SendPacket(o.stamp(o.Message)); err != nil {
 			return err
 		}
 	}
@@ -367,7 +211,7 @@ func isBadLines(err error) bool {
 // maxLine bounds one stdin line (a JSON line carries a base64 packet).
 const maxLine = 4 << 20
 
-func sendLines(ctx context.Context, s *sender, o *sendOptions) error {
+func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 	r := bufio.NewReaderSize(o.IO.In, 64*1024)
 	lineNo, bad, total := 0, 0, 0
 	for {
@@ -390,14 +234,14 @@ func sendLines(ctx context.Context, s *sender, o *sendOptions) error {
 			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
 		case p != nil:
 			total++
-			if err := s.queue(p); err != nil {
+			if err := s.QueuePacket(o.stamp(p)); err != nil {
 				return err // the socket failed: later lines would fail too
 			}
 		}
 		// Send what is queued once no more input is waiting, so a slow
 		// producer's lines go out at once and a fast one's in batches.
 		if r.Buffered() == 0 || rerr == io.EOF {
-			if err := s.flush(); err != nil {
+			if err := s.Flush(); err != nil {
 				return err
 			}
 		}
@@ -405,7 +249,7 @@ func sendLines(ctx context.Context, s *sender, o *sendOptions) error {
 			break
 		}
 	}
-	if err := s.flush(); err != nil {
+	if err := s.Flush(); err != nil {
 		return err
 	}
 	if bad > 0 {
@@ -441,12 +285,18 @@ func parseLine(line []byte, o *sendOptions) (osc.Packet, error) {
 		if len(strings.TrimSpace(string(line))) == 0 {
 			return nil, nil
 		}
-		l, err := record.ParseJSONLine(line, o.Now())
+		l, err := record.ParseJSONLine(line, o.Clock.Now())
 		if err != nil {
 			return nil, err
 		}
 		return l.Packet, nil
 	}
+	return parseTextLine(line, o.Parser)
+}
+
+// parseTextLine reads one line of the text syntax; nil, nil for a line
+// with nothing to send.
+func parseTextLine(line []byte, parser *argparse.Parser) (osc.Packet, error) {
 	words, err := argparse.SplitLine(string(line))
 	if err != nil {
 		return nil, err
@@ -463,7 +313,7 @@ func parseLine(line []byte, o *sendOptions) (osc.Packet, error) {
 		}
 		return nil, errors.New("no OSC address on this line")
 	}
-	return o.Parser.ParseMessage(words)
+	return parser.ParseMessage(words)
 }
 
 // skipDumpColumns drops the time and sender columns that dump's text
@@ -493,16 +343,16 @@ func looksLikeColumn(w string) bool {
 }
 
 // printReplies prints what arrives on the sending socket until --timeout.
-func printReplies(ctx context.Context, s *sender, o *sendOptions) error {
+func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error {
 	r := format.NewText(o.IO.Out, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
 	deadline := time.Now().Add(o.Timeout)
-	_ = s.c.SetReadDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = s.c.SetReadDeadline(time.Now()) })
+	_ = c.SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
 	defer stop()
 	var dec osc.Decoder
 	replies := 0
 	for {
-		p, from, proto, truncated, err := s.c.Receive()
+		pk, err := c.Receive()
 		if err != nil {
 			var ne interface{ Timeout() bool }
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF) {
@@ -510,9 +360,9 @@ func printReplies(ctx context.Context, s *sender, o *sendOptions) error {
 			}
 			return fmt.Errorf("receive replies: %w", err)
 		}
-		ev := format.Event{Time: o.Now(), From: from, Proto: proto, Raw: p}
-		if truncated {
-			ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(p))
+		ev := format.Event{Time: o.Clock.Now(), From: pk.Source.String(), Proto: pk.Source.Proto(), Raw: pk.Data}
+		if pk.Truncated {
+			ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(pk.Data))
 		} else {
 			ev.Packet, ev.Err = dec.Decode(ev.Raw)
 		}

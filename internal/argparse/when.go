@@ -23,13 +23,53 @@ const WhenHelp = "immediately, now, +10s/-250ms (from now), RFC 3339 (2026-11-21
 //	0xe000000080000000 the raw NTP value, exactly 16 hex digits
 //	@1700000000.5      Unix seconds, up to nanosecond precision
 func ParseWhen(s string, now time.Time) (osc.Timetag, error) {
+	w, err := ParseWhenSpec(s, now)
+	if err != nil {
+		return 0, err
+	}
+	return w.At(now), nil
+}
+
+// When is a WHEN parsed once and resolved each time it is used: the
+// relative forms (now, +10s) count from the moment of use, the others are
+// fixed.
+type When struct {
+	tag      osc.Timetag
+	rel      time.Duration
+	relative bool
+}
+
+// At returns the time tag for a use at now.
+func (w When) At(now time.Time) osc.Timetag {
+	if w.relative {
+		return osc.FromTime(now).Add(w.rel)
+	}
+	return w.tag
+}
+
+// IsImmediate reports whether the WHEN is "immediately".
+func (w When) IsImmediate() bool { return !w.relative && w.tag.IsImmediate() }
+
+// ParseWhenSpec parses a WHEN as ParseWhen does, keeping relative forms
+// relative; now fixes "today" for HH:MM:SS.
+func ParseWhenSpec(s string, now time.Time) (When, error) {
+	switch s {
+	case "now":
+		return When{relative: true}, nil
+	case "":
+		return When{}, errors.New("empty time (" + WhenHelp + ")")
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return When{rel: d, relative: true}, nil
+	}
+	tt, err := parseFixedWhen(s, now)
+	return When{tag: tt}, err
+}
+
+func parseFixedWhen(s string, now time.Time) (osc.Timetag, error) {
 	switch s {
 	case "immediately", "imm":
 		return osc.Immediately, nil
-	case "now":
-		return osc.FromTime(now), nil
-	case "":
-		return 0, errors.New("empty time (" + WhenHelp + ")")
 	}
 	if hexs, ok := strings.CutPrefix(s, "0x"); ok {
 		if len(hexs) != 16 {
@@ -47,9 +87,6 @@ func ParseWhen(s string, now time.Time) (osc.Timetag, error) {
 			return 0, err
 		}
 		return osc.FromTime(t), nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return osc.FromTime(now).Add(d), nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return osc.FromTime(t), nil

@@ -74,5 +74,21 @@ func writeAll(w io.Writer, b []byte) error {
 	return err
 }
 
+// NewRenderer returns the renderer for a --format name: text (with o),
+// json, hex or raw.
+func NewRenderer(name string, w io.Writer, o Options) (Renderer, error) {
+	switch name {
+	case "text":
+		return NewText(w, o), nil
+	case "json":
+		return NewJSON(w), nil
+	case "hex":
+		return NewHex(w), nil
+	case "raw":
+		return NewRaw(w), nil
+	}
+	return nil, fmt.Errorf("invalid --format %q (want %s)", name, FormatNames())
+}
+
 // FormatNames lists the --format values for help texts.
 func FormatNames() string { return strings.Join(Formats, "|") }

@@ -22,8 +22,8 @@ const (
 // Errors returned by Decoder.Next. After ErrFrameTooLarge or ErrBadEscape
 // the decoder skips to the next END, so the caller may carry on reading.
 var (
-	ErrFrameTooLarge = errors.New("slip: frame larger than the maximum")
-	ErrBadEscape     = errors.New("slip: ESC not followed by ESC_END or ESC_ESC")
+	ErrFrameTooLarge = errors.New("frame larger than the maximum")
+	ErrBadEscape     = errors.New("SLIP ESC not followed by ESC_END or ESC_ESC")
 )
 
 // Append appends p to dst as one frame: END, p escaped, END.

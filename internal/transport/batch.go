@@ -7,68 +7,79 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-// Batch holds buffers for moving many datagrams per system call
+// batch holds buffers for moving many datagrams per system call
 // (recvmmsg/sendmmsg on Linux; one at a time elsewhere).
-type Batch struct {
-	Msgs []ipv4.Message // the same type as ipv6.Message
+type batch struct {
+	msgs []ipv4.Message // the same type as ipv6.Message
 }
 
-// NewBatch returns a batch of n messages with size-byte buffers.
-func NewBatch(n, size int) *Batch {
-	b := &Batch{Msgs: make([]ipv4.Message, n)}
-	for i := range b.Msgs {
-		b.Msgs[i].Buffers = [][]byte{make([]byte, size)}
-		b.Msgs[i].OOB = make([]byte, 64)
+// newBatch returns a batch of n messages with size-byte buffers (none
+// when size is 0: a sending batch points at the caller's packets).
+func newBatch(n, size int) *batch {
+	b := &batch{msgs: make([]ipv4.Message, n)}
+	for i := range b.msgs {
+		b.msgs[i].Buffers = make([][]byte, 1)
+		if size > 0 {
+			b.msgs[i].Buffers[0] = make([]byte, size)
+			b.msgs[i].OOB = make([]byte, 64)
+		}
 	}
 	return b
 }
 
-// ReadBatch reads at least one datagram, and as many more as are queued,
-// up to len(b.Msgs). Msgs[i].N is each one's size and Msgs[i].Addr its
-// sender; Truncated reports a cut datagram.
-func (c *UDPConn) ReadBatch(b *Batch) (int, error) {
+// readBatch reads at least one datagram, and as many more as are queued,
+// up to len(b.msgs). msgs[i].N is each one's size and addrPort(i) its
+// sender; truncated(i) reports a cut datagram.
+func (c *udpConn) readBatch(b *batch) (int, error) {
 	var n int
 	var err error
 	if c.p4 != nil {
-		n, err = c.p4.ReadBatch(b.Msgs, 0)
+		n, err = c.p4.ReadBatch(b.msgs, 0)
 	} else {
-		n, err = c.p6.ReadBatch(b.Msgs, 0)
+		n, err = c.p6.ReadBatch(b.msgs, 0)
 	}
 	if n > 0 {
-		if drops, ok := parseDrops(b.Msgs[n-1].OOB[:b.Msgs[n-1].NN]); ok {
-			c.kernelDrops = drops
+		if drops, ok := parseDrops(b.msgs[n-1].OOB[:b.msgs[n-1].NN]); ok {
+			c.drops = drops
 		}
 	}
 	return n, err
 }
 
-// Truncated reports whether message i of the last read was cut short.
-func (b *Batch) Truncated(i int) bool { return b.Msgs[i].Flags&msgTrunc != 0 }
+// addrPort returns the sender of message i, IPv4-mapped addresses unmapped.
+func (b *batch) addrPort(i int) netip.AddrPort {
+	if ua, ok := b.msgs[i].Addr.(*net.UDPAddr); ok {
+		return unmapAddrPort(ua.AddrPort())
+	}
+	return netip.AddrPort{}
+}
 
-// KernelDrops returns how many datagrams the kernel dropped because the
+// truncated reports whether message i of the last read was cut short.
+func (b *batch) truncated(i int) bool { return b.msgs[i].Flags&msgTrunc != 0 }
+
+// kernelDrops returns how many datagrams the kernel dropped because the
 // receive buffer was full, where the system reports it (Linux).
-func (c *UDPConn) KernelDrops() (uint32, bool) { return c.kernelDrops, c.dropsKnown }
+func (c *udpConn) kernelDrops() (uint32, bool) { return c.drops, c.dropsKnown }
 
-// WriteBatch sends every packet to one destination, many per system call.
-func (c *UDPConn) WriteBatch(ps [][]byte, to netip.AddrPort, b *Batch) error {
+// writeBatch sends every packet to one destination, many per system call.
+func (c *udpConn) writeBatch(ps [][]byte, to netip.AddrPort, b *batch) error {
 	if c.p4 == nil && to.Addr().Is4() {
 		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
 	}
 	addr := net.UDPAddrFromAddrPort(to)
 	for len(ps) > 0 {
-		k := min(len(ps), len(b.Msgs))
+		k := min(len(ps), len(b.msgs))
 		for i := range k {
-			b.Msgs[i].Buffers = b.Msgs[i].Buffers[:1]
-			b.Msgs[i].Buffers[0] = ps[i]
-			b.Msgs[i].Addr = addr
-			b.Msgs[i].OOB = nil
+			b.msgs[i].Buffers[0] = ps[i]
+			b.msgs[i].Addr = addr
+			b.msgs[i].OOB = nil
 		}
 		var n int
 		var err error
 		if c.p4 != nil {
-			n, err = c.p4.WriteBatch(b.Msgs[:k], 0)
+			n, err = c.p4.WriteBatch(b.msgs[:k], 0)
 		} else {
-			n, err = c.p6.WriteBatch(b.Msgs[:k], 0)
+			n, err = c.p6.WriteBatch(b.msgs[:k], 0)
 		}
 		if err != nil {
 			return wrapSendErr(to.String(), err)

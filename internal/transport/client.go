@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // Client sends packets to one endpoint over one socket or connection, and
@@ -22,24 +20,32 @@ type Client interface {
 	// SendBatch sends several packets with as few system calls as the
 	// transport allows (sendmmsg for UDP on Linux, one write for TCP).
 	SendBatch(ps [][]byte) error
-	// Receive returns the next packet arriving on the socket, valid until
-	// the next call, and who sent it.
-	Receive() (p []byte, from string, proto string, truncated bool, err error)
+	// Receive returns the next packet arriving on the socket (replies);
+	// its Data is valid until the next call.
+	Receive() (Packet, error)
 	SetReadDeadline(t time.Time) error
 	Close() error
 	// String describes the socket: "udp 127.0.0.1:5000 → 127.0.0.1:8000".
 	String() string
 }
 
-// ClientConfig configures Dial.
-type ClientConfig struct {
-	Framing  Framing // TCP: slip or len
-	MaxFrame int     // TCP replies
-	UDP      UDPConfig
+// DialConfig says how to send, beyond where.
+type DialConfig struct {
+	Framing  Framing // TCP: slip (the default) or len
+	MaxFrame int     // TCP replies: largest frame (DefaultMaxFrame when 0)
+
+	// UDP
+	Broadcast     bool   // allow sending to a broadcast address
+	TTL           int    // multicast TTL / hop limit; 0 leaves the system's (1)
+	MulticastLoop bool   // deliver multicast to listeners on this host too
+	Iface         string // interface for multicast
+	// RecvBuffer is the receive buffer to ask for, for many replies
+	// (bench's echoes); 0 keeps the system's.
+	RecvBuffer int
 }
 
 // Dial opens a client for the endpoint.
-func Dial(ctx context.Context, ep Endpoint, cfg ClientConfig) (Client, error) {
+func Dial(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	switch ep.Proto {
 	case TCP:
 		return dialTCP(ctx, ep, cfg)
@@ -50,38 +56,39 @@ func Dial(ctx context.Context, ep Endpoint, cfg ClientConfig) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := cfg.UDP
-	u.IPv6 = to.Addr().Is6()
+	u := udpConfig{Broadcast: cfg.Broadcast, TTL: cfg.TTL, Loop: cfg.MulticastLoop, Iface: cfg.Iface,
+		IPv6: to.Addr().Is6(), RecvBuffer: cfg.RecvBuffer}
 	if u.RecvBuffer == 0 {
 		u.RecvBuffer = -1
 	}
-	conn, err := ListenUDP(ctx, u)
+	conn, err := listenUDP(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return &udpClient{c: conn, to: to, buf: make([]byte, MaxDatagram), batch: &Batch{Msgs: make([]ipv4.Message, 64)}}, nil
+	return &udpClient{c: conn, to: to, buf: make([]byte, MaxDatagram), batch: newBatch(64, 0)}, nil
 }
 
 type udpClient struct {
-	c     *UDPConn
+	c     *udpConn
 	to    netip.AddrPort
 	buf   []byte
-	batch *Batch
+	batch *batch
+	src   Source
 }
 
-func (u *udpClient) Send(p []byte) error { return u.c.WriteTo(p, u.to) }
-func (u *udpClient) SendBatch(ps [][]byte) error {
-	for i := range u.batch.Msgs {
-		if u.batch.Msgs[i].Buffers == nil {
-			u.batch.Msgs[i].Buffers = make([][]byte, 1)
-		}
-	}
-	return u.c.WriteBatch(ps, u.to, u.batch)
-}
-func (u *udpClient) Receive() ([]byte, string, string, bool, error) {
+func (u *udpClient) Send(p []byte) error         { return u.c.WriteTo(p, u.to) }
+func (u *udpClient) SendBatch(ps [][]byte) error { return u.c.writeBatch(ps, u.to, u.batch) }
+func (u *udpClient) Receive() (Packet, error) {
 	n, from, trunc, err := u.c.ReadFrom(u.buf)
-	return u.buf[:n], from.String(), UDP, trunc, err
+	if err != nil {
+		return Packet{}, err
+	}
+	if from != u.src.addr || u.src.name == "" {
+		u.src = Source{proto: UDP, name: from.String(), addr: from, r: u}
+	}
+	return Packet{Data: u.buf[:n], Truncated: trunc, Source: u.src}, nil
 }
+func (u *udpClient) reply(s *Source, p []byte) error   { return u.c.WriteTo(p, s.addr) }
 func (u *udpClient) SetReadDeadline(t time.Time) error { return u.c.conn.SetReadDeadline(t) }
 func (u *udpClient) Close() error                      { return u.c.Close() }
 func (u *udpClient) String() string                    { return fmt.Sprintf("udp %s → %s", u.c.Local, u.to) }
@@ -93,10 +100,10 @@ type tcpClient struct {
 	wbuf    []byte
 	r       *bufio.Reader
 	fr      FrameReader
-	rproto  string
+	src     Source
 }
 
-func dialTCP(ctx context.Context, ep Endpoint, cfg ClientConfig) (Client, error) {
+func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	host := ep.Host
 	if host == "" {
 		host = "127.0.0.1"
@@ -136,19 +143,25 @@ func (c *tcpClient) SendBatch(ps [][]byte) error {
 	return nil
 }
 
-func (c *tcpClient) Receive() ([]byte, string, string, bool, error) {
+func (c *tcpClient) Receive() (Packet, error) {
 	if c.fr == nil {
 		c.r = bufio.NewReader(c.conn)
 		f, err := DetectFraming(c.r)
 		if err != nil {
-			return nil, "", "", false, err
+			return Packet{}, err
 		}
 		c.fr = NewFrameReader(c.r, f, c.max)
-		c.rproto = "tcp+" + string(f)
+		ap := unmapAddrPort(c.conn.RemoteAddr().(*net.TCPAddr).AddrPort())
+		c.src = Source{proto: "tcp+" + string(f), name: ap.String(), addr: ap, r: c}
 	}
 	p, err := c.fr.Next()
-	return p, c.conn.RemoteAddr().String(), c.rproto, false, err
+	if err != nil {
+		return Packet{}, err
+	}
+	return Packet{Data: p, More: c.r.Buffered() > 0, Source: c.src}, nil
 }
+
+func (c *tcpClient) reply(_ *Source, p []byte) error { return c.Send(p) }
 
 func (c *tcpClient) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
 
@@ -196,10 +209,16 @@ func (u *unixClient) SendBatch(ps [][]byte) error {
 	return nil
 }
 
-func (u *unixClient) Receive() ([]byte, string, string, bool, error) {
+func (u *unixClient) Receive() (Packet, error) {
 	n, _, flags, from, err := u.conn.ReadMsgUnix(u.buf, nil)
-	return u.buf[:n], unixName(from), Unix, flags&msgTrunc != 0, err
+	if err != nil {
+		return Packet{}, err
+	}
+	// Replies come from the one socket this client is connected to.
+	return Packet{Data: u.buf[:n], Truncated: flags&msgTrunc != 0, Source: Source{proto: Unix, name: unixName(from), r: u}}, nil
 }
+
+func (u *unixClient) reply(_ *Source, p []byte) error   { return u.Send(p) }
 func (u *unixClient) SetReadDeadline(t time.Time) error { return u.conn.SetReadDeadline(t) }
 func (u *unixClient) Close() error                      { return u.conn.Close() }
 func (u *unixClient) String() string                    { return "unix → " + u.conn.RemoteAddr().String() }

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"net"
 	"runtime"
 	"strings"
@@ -52,40 +51,10 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
-func TestListenUDP(t *testing.T) {
-	ctx := context.Background()
-	c, err := ListenUDP(ctx, UDPConfig{Host: "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.RecvBuffer() < 1<<20 {
-		t.Errorf("receive buffer %d, want at least 1 MiB", c.RecvBuffer())
-	}
-	_, err = ListenUDP(ctx, UDPConfig{Host: "127.0.0.1", Port: int(c.Local.Port())})
-	var inUse *AddrInUseError
-	if !errors.As(err, &inUse) {
-		t.Errorf("second listener: %v", err)
-	}
-	// A datagram larger than the read buffer is reported as truncated.
-	s, err := net.Dial("udp", c.Local.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Write(make([]byte, 2000)); err != nil {
-		t.Fatal(err)
-	}
-	n, from, trunc, err := c.ReadFrom(make([]byte, 1000))
-	if err != nil || n != 1000 || !trunc || !from.Addr().Is4() {
-		t.Errorf("read %d %v truncated=%v err=%v", n, from, trunc, err)
-	}
-}
-
 // Batched reads return what is queued, and on Linux the kernel's drop
 // counter reports datagrams lost to a full receive buffer.
 func TestReadBatchAndKernelDrops(t *testing.T) {
-	c, err := ListenUDP(context.Background(), UDPConfig{Host: "127.0.0.1", RecvBuffer: 4096})
+	c, err := listenUDP(context.Background(), udpConfig{Host: "127.0.0.1", RecvBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,28 +69,28 @@ func TestReadBatchAndKernelDrops(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := NewBatch(64, MaxDatagram)
-	n, err := c.ReadBatch(b)
+	b := newBatch(64, MaxDatagram)
+	n, err := c.readBatch(b)
 	if err != nil || n < 2 {
 		t.Fatalf("read %d datagrams in one call: %v", n, err)
 	}
-	if b.Msgs[0].N != 200 || b.Truncated(0) {
-		t.Errorf("first datagram %d bytes, truncated %v", b.Msgs[0].N, b.Truncated(0))
+	if b.msgs[0].N != 200 || b.truncated(0) {
+		t.Errorf("first datagram %d bytes, truncated %v", b.msgs[0].N, b.truncated(0))
 	}
 	// The kernel tells the count with datagrams queued after the drops:
 	// drain what was queued, then one more.
-	for n == len(b.Msgs) {
-		if n, err = c.ReadBatch(b); err != nil {
+	for n == len(b.msgs) {
+		if n, err = c.readBatch(b); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := s.Write([]byte("after")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ReadBatch(b); err != nil {
+	if _, err := c.readBatch(b); err != nil {
 		t.Fatal(err)
 	}
-	if drops, ok := c.KernelDrops(); ok && drops == 0 {
+	if drops, ok := c.kernelDrops(); ok && drops == 0 {
 		t.Errorf("a 4 KiB buffer took 300 datagrams without a drop")
 	} else if !ok && runtime.GOOS == "linux" {
 		t.Error("no drop counter on Linux")

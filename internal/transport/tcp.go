@@ -46,11 +46,13 @@ func ParseFraming(s string, allowAuto bool) (Framing, error) {
 	return "", fmt.Errorf("invalid --framing %q (want slip or len)", s)
 }
 
-// DefaultMaxFrame is the largest TCP frame accepted unless configured.
-const DefaultMaxFrame = 1 << 20
+// DefaultMaxFrame is the largest TCP frame accepted unless configured:
+// 1 MiB, the same limit as SLIP files.
+const DefaultMaxFrame = slip.DefaultMaxFrame
 
-// ErrFrameTooLarge reports a frame above the configured maximum.
-var ErrFrameTooLarge = errors.New("frame larger than the maximum")
+// ErrFrameTooLarge reports a frame above the configured maximum, in
+// either framing.
+var ErrFrameTooLarge = slip.ErrFrameTooLarge
 
 // FrameReader reads packets from a stream in one framing.
 type FrameReader interface {
@@ -83,15 +85,19 @@ func NewFrameReader(r *bufio.Reader, f Framing, max int) FrameReader {
 	if f == FramingLen {
 		return &lenReader{r: r, max: max}
 	}
-	return &slipReader{d: slip.NewDecoder(r, max)}
+	return &slipReader{d: slip.NewDecoder(r, max), max: max}
 }
 
-type slipReader struct{ d *slip.Decoder }
+type slipReader struct {
+	d   *slip.Decoder
+	max int
+}
 
 func (s *slipReader) Next() ([]byte, error) {
 	f, err := s.d.Next()
-	if errors.Is(err, slip.ErrFrameTooLarge) {
-		return nil, fmt.Errorf("%w (%v)", ErrFrameTooLarge, err)
+	var fe *slip.FrameError
+	if errors.As(err, &fe) && errors.Is(err, ErrFrameTooLarge) {
+		return nil, fmt.Errorf("%w of %d bytes at stream offset %d", ErrFrameTooLarge, s.max, fe.Off)
 	}
 	return f, err
 }
@@ -116,7 +122,7 @@ func (l *lenReader) Next() ([]byte, error) {
 			return nil, fmt.Errorf("negative frame size %d: not length-prefixed OSC", n)
 		}
 		if n > int64(l.max) {
-			return nil, fmt.Errorf("%w: %d bytes, maximum %d (--max-packet)", ErrFrameTooLarge, n, l.max)
+			return nil, fmt.Errorf("%w of %d bytes: the prefix says %d", ErrFrameTooLarge, l.max, n)
 		}
 		if n == 0 {
 			continue // an empty frame carries nothing
@@ -144,64 +150,29 @@ func AppendFrame(dst, p []byte, f Framing) []byte {
 	return slip.Append(dst, p)
 }
 
-// StreamHandler receives what a TCP server reads. Calls for one
-// connection come from one goroutine, in order; calls for different
-// connections may run concurrently.
-type StreamHandler interface {
-	// Packet is one frame; it is valid only during the call.
-	Packet(c *StreamConn, frame []byte)
-	// Opened and Closed bracket a connection; err says why it was closed
-	// when that was a problem (nil for a clean close).
-	Opened(c *StreamConn)
-	Closed(c *StreamConn, err error)
-}
+// tcpListener accepts OSC stream connections and reads packets from
+// each in its framing. What it knows of each connection stays here.
+type tcpListener struct {
+	ln  *net.TCPListener
+	cfg ListenConfig
 
-// StreamConn is one accepted connection.
-type StreamConn struct {
-	Remote  string
-	Framing Framing // detected or forced
-	// State is the handler's own per-connection value.
-	State any
-	conn  net.Conn
-	wmu   sync.Mutex
-	wbuf  []byte
-}
-
-// Proto names the connection's protocol and framing: "tcp+slip", "tcp+len".
-func (c *StreamConn) Proto() string { return "tcp+" + string(c.Framing) }
-
-// Send writes p back on the connection in its framing (for --echo).
-func (c *StreamConn) Send(p []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.Framing)
-	_, err := c.conn.Write(c.wbuf)
-	return err
-}
-
-// TCPServer accepts OSC stream connections.
-type TCPServer struct {
-	ln       *net.TCPListener
-	Local    string
-	Framing  Framing // FramingAuto detects per connection
-	MaxFrame int
-	MaxConns int
-
-	active atomic.Int64
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
+	active  atomic.Int64
+	conns   atomic.Int64
+	dropped atomic.Int64
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	open    map[net.Conn]struct{}
 }
 
 // ErrTooManyConns is reported for a connection refused by MaxConns.
 var ErrTooManyConns = errors.New("too many connections")
 
-// ListenTCP listens on host:port.
-func ListenTCP(ctx context.Context, host string, port int) (*TCPServer, error) {
+func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener, error) {
+	host := ep.Host
 	if host == "" {
 		host = "0.0.0.0"
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -210,18 +181,37 @@ func ListenTCP(ctx context.Context, host string, port int) (*TCPServer, error) {
 		}
 		return nil, fmt.Errorf("cannot listen on tcp %s: %w", addr, unwrapOp(err))
 	}
-	s := &TCPServer{ln: ln.(*net.TCPListener), Framing: FramingAuto, MaxFrame: DefaultMaxFrame, MaxConns: 500,
-		conns: map[net.Conn]struct{}{}}
-	s.Local = s.ln.Addr().String()
-	return s, nil
+	if cfg.Framing == "" {
+		cfg.Framing = FramingAuto
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = DefaultMaxFrame
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	return &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, open: map[net.Conn]struct{}{}}, nil
 }
 
-// Serve accepts connections until Close, handing what they send to h.
-// It returns after every connection handler has finished.
-func (s *TCPServer) Serve(h StreamHandler) error {
-	defer s.wg.Wait()
+func (l *tcpListener) Addr() Endpoint {
+	ap := l.ln.Addr().(*net.TCPAddr).AddrPort()
+	return Endpoint{Proto: TCP, Host: ap.Addr().Unmap().String(), Port: int(ap.Port())}
+}
+
+func (l *tcpListener) String() string {
+	return l.Addr().String() + " (framing " + string(l.cfg.Framing) + ")"
+}
+
+func (l *tcpListener) Stats() ListenStats {
+	return ListenStats{Conns: l.conns.Load(), Dropped: l.dropped.Load()}
+}
+
+// Serve accepts connections until Close, reading each in a goroutine of
+// its own. It returns after every connection has finished.
+func (l *tcpListener) Serve(h func(*Packet)) error {
+	defer l.wg.Wait()
 	for {
-		conn, err := s.ln.Accept()
+		conn, err := l.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -234,48 +224,62 @@ func (s *TCPServer) Serve(h StreamHandler) error {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		sc := &StreamConn{Remote: conn.RemoteAddr().String(), Framing: s.Framing, conn: conn}
-		if s.active.Add(1) > int64(s.MaxConns) {
-			s.active.Add(-1)
-			h.Closed(sc, fmt.Errorf("%w (--max-conns %d)", ErrTooManyConns, s.MaxConns))
+		sc := &streamConn{conn: conn, framing: l.cfg.Framing}
+		ap := conn.RemoteAddr().(*net.TCPAddr).AddrPort()
+		sc.src = Source{proto: TCP, name: unmapAddrPort(ap).String(), addr: unmapAddrPort(ap), r: sc}
+		if l.active.Add(1) > int64(l.cfg.MaxConns) {
+			l.active.Add(-1)
+			l.dropped.Add(1)
+			l.event(ConnEvent{Source: sc.src, Err: fmt.Errorf("%w: the maximum is %d", ErrTooManyConns, l.cfg.MaxConns)})
 			conn.Close()
 			continue
 		}
-		s.track(conn, true)
-		s.wg.Add(1)
-		go s.serveConn(sc, h)
+		l.conns.Add(1)
+		l.track(conn, true)
+		l.wg.Add(1)
+		go l.serveConn(sc, h)
 	}
 }
 
-func (s *TCPServer) track(c net.Conn, add bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (l *tcpListener) event(e ConnEvent) {
+	if l.cfg.OnConn != nil {
+		l.cfg.OnConn(e)
+	}
+}
+
+func (l *tcpListener) track(c net.Conn, add bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if add {
-		s.conns[c] = struct{}{}
+		l.open[c] = struct{}{}
 	} else {
-		delete(s.conns, c)
+		delete(l.open, c)
 	}
 }
 
-func (s *TCPServer) serveConn(sc *StreamConn, h StreamHandler) {
-	defer s.wg.Done()
-	defer s.active.Add(-1)
-	defer s.track(sc.conn, false)
+func (l *tcpListener) serveConn(sc *streamConn, h func(*Packet)) {
+	defer l.wg.Done()
+	defer l.active.Add(-1)
+	defer l.track(sc.conn, false)
 	defer sc.conn.Close()
 	r := bufio.NewReaderSize(sc.conn, 64*1024)
-	if sc.Framing == FramingAuto {
+	if sc.framing == FramingAuto {
 		f, err := DetectFraming(r)
 		if err != nil {
-			if err == io.EOF {
-				err = nil // connected and left without a word
+			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
+				// Connected and left without a word is no problem;
+				// anything else that is not OSC is.
+				l.dropped.Add(1)
+				l.event(ConnEvent{Source: sc.src, Err: err})
 			}
-			h.Closed(sc, err)
 			return
 		}
-		sc.Framing = f
+		sc.framing = f
 	}
-	h.Opened(sc)
-	fr := NewFrameReader(r, sc.Framing, s.MaxFrame)
+	sc.src.proto = "tcp+" + string(sc.framing)
+	l.event(ConnEvent{Source: sc.src, Opened: true})
+	fr := NewFrameReader(r, sc.framing, l.cfg.MaxFrame)
+	pk := Packet{Source: sc.src}
 	for {
 		frame, err := fr.Next()
 		if err != nil {
@@ -284,20 +288,45 @@ func (s *TCPServer) serveConn(sc *StreamConn, h StreamHandler) {
 			} else if err == io.ErrUnexpectedEOF {
 				err = errors.New("connection closed mid-frame")
 			}
-			h.Closed(sc, err)
+			if err != nil {
+				l.dropped.Add(1)
+			}
+			l.event(ConnEvent{Source: sc.src, Err: err})
 			return
 		}
-		h.Packet(sc, frame)
+		pk.Data, pk.More = frame, r.Buffered() > 0
+		h(&pk)
 	}
 }
 
 // Close stops accepting and closes every connection.
-func (s *TCPServer) Close() error {
-	err := s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
+func (l *tcpListener) Close() error {
+	err := l.ln.Close()
+	l.mu.Lock()
+	for c := range l.open {
 		c.Close()
 	}
-	s.mu.Unlock()
+	l.mu.Unlock()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// streamConn is one accepted connection; it answers its source.
+type streamConn struct {
+	conn    net.Conn
+	framing Framing
+	src     Source
+	wmu     sync.Mutex
+	wbuf    []byte
+}
+
+// reply writes p back on the connection in its framing.
+func (c *streamConn) reply(_ *Source, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	_, err := c.conn.Write(c.wbuf)
 	return err
 }

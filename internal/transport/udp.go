@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/net/ipv4"
@@ -20,8 +21,8 @@ const MaxDatagram = 64 * 1024
 // are queued by the kernel rather than dropped.
 const DefaultRecvBuffer = 8 << 20
 
-// UDPConfig configures a UDP socket.
-type UDPConfig struct {
+// udpConfig configures a UDP socket.
+type udpConfig struct {
 	Host       string   // local address to bind; "" for all
 	Port       int      // local port; 0 for any
 	Groups     []string // multicast groups to join (listening)
@@ -33,26 +34,26 @@ type UDPConfig struct {
 	IPv6       bool     // bind an IPv6 socket when Host is empty
 }
 
-// UDPConn is one UDP socket, used for listening, sending, or both (send
+// udpConn is one UDP socket, used for listening, sending, or both (send
 // uses one socket per run, so a receiver's reply to the source port comes
 // back to it).
-type UDPConn struct {
-	conn    *net.UDPConn
-	p4      *ipv4.PacketConn
-	p6      *ipv6.PacketConn
-	rcvbuf  int
-	oob     []byte
-	Local   netip.AddrPort
-	Groups  []netip.Addr
-	Network string
+type udpConn struct {
+	conn   *net.UDPConn
+	p4     *ipv4.PacketConn
+	p6     *ipv6.PacketConn
+	rcvbuf int
+	oob    []byte
+	Local  netip.AddrPort
+	Groups []netip.Addr
+	closed atomic.Bool
 
-	kernelDrops uint32
-	dropsKnown  bool
+	drops      uint32
+	dropsKnown bool
 }
 
-// ListenUDP opens a UDP socket bound to cfg.Host:cfg.Port and joins the
+// listenUDP opens a UDP socket bound to cfg.Host:cfg.Port and joins the
 // multicast groups. A port already in use is reported as *AddrInUseError.
-func ListenUDP(ctx context.Context, cfg UDPConfig) (*UDPConn, error) {
+func listenUDP(ctx context.Context, cfg udpConfig) (*udpConn, error) {
 	var groups []netip.Addr
 	for _, g := range cfg.Groups {
 		a, err := netip.ParseAddr(g)
@@ -91,7 +92,7 @@ func ListenUDP(ctx context.Context, cfg UDPConfig) (*UDPConn, error) {
 		}
 		return nil, fmt.Errorf("cannot listen on udp %s: %w", addr, unwrapOp(err))
 	}
-	c := &UDPConn{conn: pc.(*net.UDPConn), Network: network, Groups: groups, oob: make([]byte, 64)}
+	c := &udpConn{conn: pc.(*net.UDPConn), Groups: groups, oob: make([]byte, 64)}
 	c.Local = c.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	if network == "udp4" {
 		c.p4 = ipv4.NewPacketConn(c.conn)
@@ -105,7 +106,7 @@ func ListenUDP(ctx context.Context, cfg UDPConfig) (*UDPConn, error) {
 	return c, nil
 }
 
-func (c *UDPConn) setup(cfg UDPConfig) error {
+func (c *udpConn) setup(cfg udpConfig) error {
 	var ifi *net.Interface
 	if cfg.Iface != "" {
 		var err error
@@ -172,12 +173,9 @@ func (c *UDPConn) setup(cfg UDPConfig) error {
 	return nil
 }
 
-// RecvBuffer returns the socket receive buffer the kernel granted.
-func (c *UDPConn) RecvBuffer() int { return c.rcvbuf }
-
 // ReadFrom reads one datagram into buf (which should be MaxDatagram bytes)
 // and reports whether the kernel truncated it.
-func (c *UDPConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bool, err error) {
+func (c *udpConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bool, err error) {
 	n, _, flags, from, err := c.conn.ReadMsgUDPAddrPort(buf, c.oob)
 	if err != nil {
 		return 0, from, false, err
@@ -186,7 +184,7 @@ func (c *UDPConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bo
 }
 
 // WriteTo sends one datagram.
-func (c *UDPConn) WriteTo(b []byte, to netip.AddrPort) error {
+func (c *udpConn) WriteTo(b []byte, to netip.AddrPort) error {
 	if c.p4 == nil && to.Addr().Is4() {
 		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
 	}
@@ -202,7 +200,10 @@ func wrapSendErr(to string, err error) error {
 }
 
 // Close closes the socket.
-func (c *UDPConn) Close() error { return c.conn.Close() }
+func (c *udpConn) Close() error {
+	c.closed.Store(true)
+	return c.conn.Close()
+}
 
 // ResolveUDP resolves a host and port for sending, preferring IPv4 for
 // names that have both (what "localhost" users expect).

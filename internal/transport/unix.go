@@ -7,21 +7,23 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
-// UnixConn is a Unix datagram socket oscli listens on. It removes the
+// unixListener is a Unix datagram socket oscli listens on. It removes the
 // socket file it created when closed.
-type UnixConn struct {
-	conn *net.UnixConn
-	Path string
-	once sync.Once
-	err  error
+type unixListener struct {
+	conn   *net.UnixConn
+	path   string
+	once   sync.Once
+	err    error
+	closed atomic.Bool
 }
 
-// ListenUnix binds a datagram socket at path. It refuses to replace a file
+// listenUnix binds a datagram socket at path. It refuses to replace a file
 // that is not a socket, and replaces a stale socket nobody listens on.
-func ListenUnix(path string) (*UnixConn, error) {
+func listenUnix(path string) (*unixListener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&fs.ModeSocket == 0 {
 			return nil, fmt.Errorf("%s exists and is not a socket: refusing to replace it", path)
@@ -42,32 +44,64 @@ func ListenUnix(path string) (*UnixConn, error) {
 		return nil, fmt.Errorf("cannot listen on unix %s: %w", path, unwrapOp(err))
 	}
 	_ = conn.SetReadBuffer(DefaultRecvBuffer)
-	return &UnixConn{conn: conn, Path: path}, nil
+	return &unixListener{conn: conn, path: path}, nil
 }
 
-// ReadFrom reads one datagram; from is "unix:PATH" of the sender, or
-// "unix:-" for an unnamed one.
-func (u *UnixConn) ReadFrom(buf []byte) (n int, from string, truncated bool, err error) {
-	n, _, flags, addr, err := u.conn.ReadMsgUnix(buf, nil)
-	return n, unixName(addr), flags&msgTrunc != 0, err
+func (u *unixListener) Addr() Endpoint     { return Endpoint{Proto: Unix, Path: u.path} }
+func (u *unixListener) String() string     { return u.Addr().String() }
+func (u *unixListener) Stats() ListenStats { return ListenStats{} }
+
+// Serve reads one datagram at a time; the sender's name is made once per
+// run of datagrams from the same socket.
+func (u *unixListener) Serve(h func(*Packet)) error {
+	buf := make([]byte, MaxDatagram)
+	pk := Packet{Source: Source{proto: Unix, r: u}}
+	last := ""
+	for {
+		n, _, flags, addr, err := u.conn.ReadMsgUnix(buf, nil)
+		if err != nil {
+			if u.closed.Load() {
+				return nil
+			}
+			return fmt.Errorf("receive: %w", err)
+		}
+		name := ""
+		if addr != nil {
+			name = addr.Name
+		}
+		if name != last || pk.Source.name == "" {
+			last, pk.Source.name = name, unixName(addr)
+		}
+		pk.Data, pk.Truncated = buf[:n], flags&msgTrunc != 0
+		h(&pk)
+	}
 }
 
-// WriteTo sends a datagram to a named sender (for --echo).
-func (u *UnixConn) WriteTo(p []byte, to string) error {
-	_, err := u.conn.WriteToUnix(p, &net.UnixAddr{Name: to, Net: "unixgram"})
+// reply sends a datagram to a named sender; an unnamed one cannot be
+// answered.
+func (u *unixListener) reply(s *Source, p []byte) error {
+	path := s.name[len("unix:"):]
+	if path == "-" {
+		return errNoReply
+	}
+	_, err := u.conn.WriteToUnix(p, &net.UnixAddr{Name: path, Net: "unixgram"})
 	return err
 }
 
 // Close closes the socket and removes the file it created.
-func (u *UnixConn) Close() error {
+func (u *unixListener) Close() error {
 	u.once.Do(func() {
+		u.closed.Store(true)
 		u.err = u.conn.Close()
-		if rerr := os.Remove(u.Path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && u.err == nil {
+		if rerr := os.Remove(u.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && u.err == nil {
 			u.err = rerr
 		}
 	})
 	return u.err
 }
+
+// errNoReply is returned by Source.Reply for a sender that has no address.
+var errNoReply = errors.New("the sender has no address to reply to")
 
 func unixName(a *net.UnixAddr) string {
 	if a == nil || a.Name == "" || a.Name == "@" {

@@ -1,0 +1,252 @@
+package pipeline
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oscli/oscli/internal/clock"
+	"github.com/oscli/oscli/internal/filter"
+	"github.com/oscli/oscli/internal/format"
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/transport"
+)
+
+var t0 = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)
+
+// lockedBuffer is written by the pipeline and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type rig struct {
+	p     *Pipeline
+	clk   *clock.Fake
+	out   *lockedBuffer
+	stops int
+}
+
+func newRig(t *testing.T, cfg Config) *rig {
+	t.Helper()
+	r := &rig{clk: clock.NewFake(t0), out: &lockedBuffer{}}
+	cfg.Clock, cfg.Out = r.clk, r.out
+	if cfg.Render == nil {
+		cfg.Render = func(w io.Writer) format.Renderer {
+			return format.NewText(w, format.Options{Time: format.TimeRel, Location: time.UTC})
+		}
+	}
+	cfg.Stop = func() { r.stops++ }
+	r.p = New(cfg)
+	return r
+}
+
+var src = transport.NewSource("udp", "127.0.0.1:5000", nil)
+
+func (r *rig) feed(t *testing.T, p osc.Packet, more bool) {
+	t.Helper()
+	raw, err := osc.AppendPacket(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p.Handle(&transport.Packet{Data: raw, More: more, Source: src})
+}
+
+func msg(addr string, args ...osc.Arg) *osc.Message { return &osc.Message{Address: addr, Args: args} }
+
+func bundleAt(d time.Duration, elems ...osc.Packet) *osc.Bundle {
+	return &osc.Bundle{Timetag: osc.FromTime(t0.Add(d)), Elements: elems}
+}
+
+// --schedule holds future bundles and shows each when due, on the
+// injected clock: exact times, earliest first, arrival order for equal
+// times; immediate and late bundles show at once.
+func TestSchedule(t *testing.T) {
+	r := newRig(t, Config{Schedule: true})
+	r.feed(t, bundleAt(3*time.Second, msg("/c")), false)
+	r.feed(t, bundleAt(time.Second, msg("/a")), false)
+	r.feed(t, bundleAt(3*time.Second, msg("/d")), false)
+	r.feed(t, msg("/now"), false)
+	r.feed(t, bundleAt(-time.Second, msg("/late")), false)
+	r.feed(t, &osc.Bundle{Timetag: osc.Immediately, Elements: []osc.Packet{msg("/imm")}}, false)
+	if got := addresses(r.out.String()); got != "/now /late /imm" {
+		t.Fatalf("shown on arrival: %s", got)
+	}
+	r.clk.Advance(999 * time.Millisecond)
+	if got := addresses(r.out.String()); got != "/now /late /imm" {
+		t.Fatalf("shown before 1s: %s", got)
+	}
+	r.clk.Advance(time.Millisecond)
+	if got := addresses(r.out.String()); got != "/now /late /imm /a" {
+		t.Fatalf("at 1s: %s", got)
+	}
+	if !strings.Contains(r.out.String(), "+1.000000") || !strings.Contains(r.out.String(), "in +1s") {
+		t.Errorf("the held bundle should print at +1s with its lead on arrival:\n%s", r.out.String())
+	}
+	r.feed(t, bundleAt(time.Hour, msg("/never")), false)
+	r.clk.Advance(2 * time.Second)
+	if got := addresses(r.out.String()); got != "/now /late /imm /a /c /d" {
+		t.Fatalf("at 3s: %s", got)
+	}
+	st, err := r.p.Close()
+	if err != nil || st.Held != 1 || st.Packets != 6 {
+		t.Fatalf("close: %+v %v", st, err)
+	}
+	r.clk.Advance(2 * time.Hour)
+	if strings.Contains(r.out.String(), "/never") {
+		t.Error("a bundle was shown after Close")
+	}
+}
+
+// addresses lists the message addresses in text output, in order.
+func addresses(out string) string {
+	var as []string
+	for _, l := range strings.Split(out, "\n") {
+		for _, w := range strings.Fields(l) {
+			if strings.HasPrefix(w, "/") {
+				as = append(as, w)
+				break
+			}
+		}
+	}
+	return strings.Join(as, " ")
+}
+
+// Output waits in the buffer while the listener says more is queued, and
+// is flushed when it says nothing is, or FlushEvery later at most.
+func TestFlushPolicy(t *testing.T) {
+	r := newRig(t, Config{})
+	r.feed(t, msg("/a"), true)
+	r.feed(t, msg("/b"), true)
+	if r.out.String() != "" {
+		t.Fatalf("flushed while more was queued: %q", r.out.String())
+	}
+	r.clk.Advance(FlushEvery - time.Nanosecond)
+	if r.out.String() != "" {
+		t.Fatal("flushed before FlushEvery")
+	}
+	r.clk.Advance(time.Nanosecond)
+	if got := addresses(r.out.String()); got != "/a /b" {
+		t.Fatalf("after FlushEvery: %q", got)
+	}
+	r.feed(t, msg("/c"), false)
+	if got := addresses(r.out.String()); got != "/a /b /c" {
+		t.Fatalf("a quiet line must print at once: %q", got)
+	}
+}
+
+// Filters count what they hide; malformed and truncated packets are shown
+// and counted; --count stops the run once, and nothing after it shows.
+func TestCountFilterMalformed(t *testing.T) {
+	f := &filter.Set{}
+	if err := f.Exclude("/hide"); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, Config{Filter: f, Count: 3})
+	r.feed(t, msg("/hide"), false)
+	r.feed(t, msg("/a"), false)
+	r.p.Handle(&transport.Packet{Data: []byte("/x\x00\x00,x\x00\x00"), Source: src})
+	r.p.Handle(&transport.Packet{Data: []byte("/y\x00\x00"), Truncated: true, Source: src})
+	r.feed(t, msg("/after"), false)
+	st, err := r.p.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stats{Packets: 3, Bytes: 8 + 8 + 4, Malformed: 2, Filtered: 1, Truncated: 1}
+	if st != want || r.stops != 1 {
+		t.Fatalf("stats %+v, stops %d; want %+v, 1", st, r.stops, want)
+	}
+	out := r.out.String()
+	if strings.Contains(out, "/after") || !strings.Contains(out, "unknown type tag") || !strings.Contains(out, "truncated to 4 bytes") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if s := Summary(st, transport.ListenStats{Conns: 2, KernelDrops: 5}, true); s !=
+		"3 packets, 20 bytes, 2 malformed, 1 filtered, 2 connections, 0 dropped, 1 truncated, 5 dropped by the kernel (receive buffer full)" {
+		t.Errorf("summary %q", s)
+	}
+}
+
+// --echo answers each well-formed packet on the socket it came from.
+func TestEcho(t *testing.T) {
+	var echoed [][]byte
+	s := transport.NewSource("udp", "127.0.0.1:9", func(p []byte) error {
+		echoed = append(echoed, bytes.Clone(p))
+		return nil
+	})
+	r := newRig(t, Config{Echo: true})
+	raw, _ := osc.AppendPacket(nil, msg("/e", osc.Int32(1)))
+	r.p.Handle(&transport.Packet{Data: raw, Source: s})
+	r.p.Handle(&transport.Packet{Data: []byte("bad!"), Source: s})
+	if len(echoed) != 1 || !bytes.Equal(echoed[0], raw) {
+		t.Fatalf("echoed %q", echoed)
+	}
+}
+
+// An output that fails ends the run and is reported by Close.
+func TestOutputError(t *testing.T) {
+	stops := 0
+	p := New(Config{Clock: clock.NewFake(t0), Out: failWriter{}, Stop: func() { stops++ },
+		Render: func(w io.Writer) format.Renderer { return format.NewJSON(w) }})
+	raw, _ := osc.AppendPacket(nil, msg("/a"))
+	p.Handle(&transport.Packet{Data: raw, Source: src})
+	p.Handle(&transport.Packet{Data: raw, Source: src})
+	st, err := p.Close()
+	if err == nil || stops != 1 || st.Packets != 1 {
+		t.Fatalf("err %v stops %d stats %+v", err, stops, st)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// The per-packet path (decode, filter, render into the output buffer)
+// allocates nothing, for text and JSON.
+func TestHandleAllocs(t *testing.T) {
+	raw, _ := osc.AppendPacket(nil, msg("/1/fader", osc.Float32(0.5)))
+	for _, name := range []string{"text", "json"} {
+		p := discard(name)
+		pk := &transport.Packet{Data: raw, More: true, Source: src}
+		p.Handle(pk)
+		if n := testing.AllocsPerRun(1000, func() { p.Handle(pk) }); n != 0 {
+			t.Errorf("%s: %v allocs per packet, want 0", name, n)
+		}
+	}
+}
+
+func BenchmarkHandle(b *testing.B) {
+	raw, _ := osc.AppendPacket(nil, msg("/1/fader", osc.Float32(0.5)))
+	for _, name := range []string{"text", "json"} {
+		b.Run(name, func(b *testing.B) {
+			p := discard(name)
+			pk := &transport.Packet{Data: raw, More: true, Source: src}
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Handle(pk)
+			}
+		})
+	}
+}
+
+// discard is a pipeline rendering to nowhere on the real clock.
+func discard(name string) *Pipeline {
+	return New(Config{Out: io.Discard, Render: func(w io.Writer) format.Renderer {
+		r, _ := format.NewRenderer(name, w, format.Options{Time: format.TimeLocal})
+		return r
+	}})
+}

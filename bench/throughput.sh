@@ -2,17 +2,22 @@
 # Loopback throughput of oscli, each number next to a baseline measured in
 # the same run (these machines are noisy; compare ratios, not absolutes).
 #
-#   bench/throughput.sh [SECONDS]
+#   bench/throughput.sh [SECONDS] [OLD_OSCLI]
+#   RATES="300000 400000" bench/throughput.sh 5 /tmp/oscli-before
 #
 # 1. dump: `oscli bench PORT --rate R` floods a dump printing text or JSON
 #    into a pipe; loss = 1 - dump's count / bench's sent. The baseline is
 #    `oscli bench --rate R` against its own in-process plain-socket receiver.
+#    With OLD_OSCLI (a binary built from an earlier commit), its dump is
+#    measured in the same run, flooded by the same sender: before/after.
 # 2. senders with batching on (--batch 64) and off (--batch 1): bench
 #    --rate 0, send - from stdin, replay --no-timing.
 # 3. codec, matcher and renderer ns/op and allocs/op (go test -bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
+old=${2:-}
+rates=${RATES:-50000 100000 200000 300000 400000}
 bin=$(mktemp -d)/oscli
 go build -o "$bin" .
 port=$((20000 + RANDOM % 20000))
@@ -21,21 +26,33 @@ trap 'rm -rf "$tmp" "$(dirname "$bin")"' EXIT
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# dumploss BINARY FORMAT RATE: a dump of BINARY printing FORMAT into a
+# pipe, flooded by this tree's bench at RATE; prints "loss% of sent".
+dumploss() {
+  "$1" dump -H 127.0.0.1 -p "$port" --format "$2" --ready-file "$tmp/ready" --timeout "$((secs + 3))s" \
+    2>"$tmp/dump.err" | cat >/dev/null &
+  while [ ! -s "$tmp/ready" ]; do sleep 0.05; done
+  local sent got
+  sent=$("$bin" bench "$port" --rate "$3" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
+  wait
+  rm -f "$tmp/ready"
+  got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
+  python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')"
+}
+
 echo "== dump loss at fixed rates (${secs}s each; 52-byte bench probes)"
-printf '%-8s %-22s %-22s %-22s %s\n' rate baseline "dump text | pipe" "dump --json | pipe" "liblo oscdump | pipe"
-for rate in 50000 100000 200000; do
+header=(rate baseline "text | pipe" "json | pipe")
+[ -n "$old" ] && header+=("old text" "old json")
+header+=("liblo oscdump")
+printf '%-8s %-20s %-20s %-20s' "${header[@]:0:4}"
+[ -n "$old" ] && printf ' %-20s %-20s' "${header[4]}" "${header[5]}"
+printf ' %s\n' "liblo oscdump | pipe"
+for rate in $rates; do
   base=$("$bin" bench --rate "$rate" --duration "${secs}s" --json | json "'%.3f%% of %d' % (d['loss_percent'], d['sent'])")
-  row=()
-  for fmt in text json; do
-    "$bin" dump -H 127.0.0.1 -p "$port" --format "$fmt" --ready-file "$tmp/ready" --timeout "$((secs + 3))s" \
-      2>"$tmp/dump.err" | cat >/dev/null &
-    while [ ! -s "$tmp/ready" ]; do sleep 0.05; done
-    sent=$("$bin" bench "$port" --rate "$rate" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
-    wait
-    rm -f "$tmp/ready"
-    got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
-    row+=("$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")")
-  done
+  row=("$(dumploss "$bin" text "$rate")" "$(dumploss "$bin" json "$rate")")
+  if [ -n "$old" ]; then
+    row+=("$(dumploss "$old" text "$rate")" "$(dumploss "$old" json "$rate")")
+  fi
   liblo="(not installed)"
   if command -v oscdump >/dev/null; then
     timeout "$((secs + 3))" oscdump -L "$port" >"$tmp/oscdump.out" 2>/dev/null &
@@ -50,7 +67,9 @@ for rate in 50000 100000 200000; do
     got=$(grep -c '/oscli/bench' "$tmp/oscdump.out" || true)
     liblo=$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")
   fi
-  printf '%-8s %-22s %-22s %-22s %s\n' "$rate" "$base" "${row[0]}" "${row[1]}" "$liblo"
+  printf '%-8s %-20s' "$rate" "$base"
+  for c in "${row[@]}"; do printf ' %-20s' "$c"; done
+  printf ' %s\n' "$liblo"
 done
 
 echo

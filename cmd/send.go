@@ -18,6 +18,7 @@ import (
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/sender"
 	"github.com/oscli/oscli/internal/transport"
@@ -342,40 +343,42 @@ func looksLikeColumn(w string) bool {
 	return true
 }
 
-// printReplies prints what arrives on the sending socket until --timeout.
+// printReplies prints what arrives on the sending socket until --timeout,
+// through the same pipeline dump uses.
 func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error {
-	r := format.NewText(o.IO.Out, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
-	deadline := time.Now().Add(o.Timeout)
-	_ = c.SetReadDeadline(deadline)
+	p := pipeline.New(pipeline.Config{
+		Clock: o.Clock,
+		Out:   o.IO.Out,
+		Render: func(w io.Writer) format.Renderer {
+			return format.NewText(w, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
+		},
+	})
+	_ = c.SetReadDeadline(time.Now().Add(o.Timeout))
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
 	defer stop()
-	var dec osc.Decoder
-	replies := 0
+	var rerr error
 	for {
 		pk, err := c.Receive()
 		if err != nil {
 			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF) {
-				break
+			if !(errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF)) {
+				rerr = fmt.Errorf("receive replies: %w", err)
 			}
-			return fmt.Errorf("receive replies: %w", err)
+			break
 		}
-		ev := format.Event{Time: o.Clock.Now(), From: pk.Source.String(), Proto: pk.Source.Proto(), Raw: pk.Data}
-		if pk.Truncated {
-			ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(pk.Data))
-		} else {
-			ev.Packet, ev.Err = dec.Decode(ev.Raw)
-		}
-		if err := r.Render(&ev); err != nil {
-			return err
-		}
-		replies++
+		p.Handle(&pk)
 	}
-	if ctx.Err() != nil {
+	st, err := p.Close()
+	switch {
+	case err != nil:
+		return fmt.Errorf("write output: %w", err)
+	case rerr != nil:
+		return rerr
+	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	if o.Verbose || replies == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: %d replies in %v\n", replies, o.Timeout)
+	if o.Verbose || st.Packets == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "oscli: %d replies in %v\n", st.Packets, o.Timeout)
 	}
 	return nil
 }

@@ -34,12 +34,7 @@ load-test a receiver and replay a recorded session.`,
 		// arguments; later errors are the command's own.
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
 			env.ran = true
-			v, err := loadConfig(env, env.configPath)
-			if err != nil {
-				return err
-			}
-			env.v = v
-			return applyConfig(c, env, v)
+			return configure(c, env)
 		},
 	}
 	pf := root.PersistentFlags()
@@ -53,12 +48,18 @@ load-test a receiver and replay a recorded session.`,
 	cmds := []*cobra.Command{newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil),
 		newBenchCmd(env, nil), newReplayCmd(env, nil)}
 	if env.parseOnly {
+		keep := func(o any) error {
+			if env.parsed != nil {
+				env.parsed(o)
+			}
+			return nil
+		}
 		cmds = []*cobra.Command{
-			newDumpCmd(env, func(*dumpOptions) error { return nil }),
-			newSendCmd(env, func(*sendOptions) error { return nil }),
-			newBundleCmd(env, func(*bundleOptions) error { return nil }),
-			newBenchCmd(env, func(*benchOptions) error { return nil }),
-			newReplayCmd(env, func(*replayOptions) error { return nil }),
+			newDumpCmd(env, func(o *dumpOptions) error { return keep(o) }),
+			newSendCmd(env, func(o *sendOptions) error { return keep(o) }),
+			newBundleCmd(env, func(o *bundleOptions) error { return keep(o) }),
+			newBenchCmd(env, func(o *benchOptions) error { return keep(o) }),
+			newReplayCmd(env, func(o *replayOptions) error { return keep(o) }),
 		}
 	}
 	for _, c := range cmds {

@@ -547,6 +547,37 @@ func markConfigured(f *pflag.Flag, source string) {
 	f.Annotations[configuredKey] = []string{source}
 }
 
+// sourceHint gives a usage error that names a flag whose value came from
+// the environment or the config file (--rate -1 from bench.rate, say) a
+// hint saying where: the user did not type it.
+func sourceHint(fs *pflag.FlagSet, err error) {
+	var ue *usageError
+	if !errors.As(err, &ue) || ue.hint != "" {
+		return
+	}
+	var hints []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if src := f.Annotations[configuredKey]; src != nil && mentionsFlag(ue.Error(), f.Name) {
+			hints = append(hints, fmt.Sprintf("--%s is set by %s", f.Name, src[0]))
+		}
+	})
+	ue.hint = strings.Join(hints, "; ")
+}
+
+// mentionsFlag reports whether msg names --flag (not --flag-more).
+func mentionsFlag(msg, flag string) bool {
+	for rest := msg; ; {
+		i := strings.Index(rest, "--"+flag)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+2+len(flag):]
+		if rest == "" || !(rest[0] == '-' || rest[0] >= 'a' && rest[0] <= 'z' || rest[0] >= '0' && rest[0] <= '9') {
+			return true
+		}
+	}
+}
+
 // fromConfig reports whether a flag's value came from the environment or
 // the config file (not the command line, not the default).
 func fromConfig(fs *pflag.FlagSet, name string) bool {

@@ -217,8 +217,10 @@ port: [1, 2]
 }
 
 // A wrongly typed environment variable is a usage error naming it: it was
-// set for this run.
+// set for this run. A value of the right type that the command refuses is
+// a usage error whose hint says where the value came from.
 func TestConfigErrors(t *testing.T) {
+	cfg := writeConfig(t, "bench:\n  rate: -1\n")
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -229,6 +231,12 @@ func TestConfigErrors(t *testing.T) {
 			"oscli: error: OSCLI_DUMP_COUNT is \"abc\", not a whole number\n"},
 		{"bad env word", map[string]string{"OSCLI_COLOR": "sometimes"}, []string{"send", "/x"},
 			"oscli: error: OSCLI_COLOR is \"sometimes\", not one of auto, always, never\n"},
+		{"refused env", map[string]string{"OSCLI_REPLAY_SPEED": "0"}, []string{"replay", "x.jsonl"},
+			"oscli: error: --speed 0: want a finite number above 0\noscli: hint: --speed is set by OSCLI_REPLAY_SPEED\n"},
+		{"refused file", map[string]string{"OSCLI_CONFIG": cfg}, []string{"bench"},
+			"oscli: error: --rate -1: want a finite number above 0\noscli: hint: --rate is set by bench.rate in config " + cfg + "\n"},
+		{"refused flag", nil, []string{"bench", "--rate", "-1"},
+			"oscli: error: --rate -1: want a finite number above 0\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
+	if err != nil && c != nil {
+		sourceHint(c.Flags(), err)
+	}
 	return report(env.Err, err, env.ran)
 }
 

@@ -286,3 +286,29 @@ func TestBenchTargetFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// Rates and speeds are finite; bench --rate 0 means as fast as possible.
+func TestRateAndSpeedChecks(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"bench", "--rate", "0"}, 0},
+		{[]string{"bench", "--rate", "1000"}, 0},
+		{[]string{"bench", "--rate", "inf"}, 2},
+		{[]string{"bench", "--rate", "NaN"}, 2},
+		{[]string{"bench", "--rate", "-1"}, 2},
+		{[]string{"replay", "x.jsonl", "--speed", "0.5"}, 0},
+		{[]string{"replay", "x.jsonl", "--speed", "inf"}, 2},
+		{[]string{"replay", "x.jsonl", "--speed", "0"}, 2},
+		{[]string{"replay", "x.jsonl", "--speed", "NaN"}, 2},
+		{[]string{"replay", "x.jsonl", "--speed", "-2"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			if _, code, stderr := parse(t, nil, tt.args...); code != tt.code {
+				t.Errorf("exit %d, want %d: %s", code, tt.code, stderr)
+			}
+		})
+	}
+}

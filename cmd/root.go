@@ -30,7 +30,19 @@ func newRootCmd(env *Env) *cobra.Command {
 		Short: "Debug Open Sound Control traffic: dump, send, bundle, bench, replay",
 		Long: `oscli is a fast, strict command-line tool for Open Sound Control (OSC 1.0
 and 1.1): listen and print packets, send typed messages and timed bundles,
-load-test a receiver and replay a recorded session.`,
+load-test a receiver and replay a recorded session.
+
+A flag not given comes from the environment, else from the config file
+(--config FILE, OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml),
+else its default. host, port, proto, color and verbose are shared: keys at
+the top level of the file, and OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO,
+OSCLI_COLOR, OSCLI_VERBOSE. Every other flag belongs to one command: a key
+under the command's section (dump:, send:, bundle:, bench:, replay:) and
+OSCLI_<COMMAND>_<FLAG>, dashes as underscores (OSCLI_DUMP_TIME=utc). A
+command's value beats a shared one from the same source; the environment
+beats the file. targets: names destinations for @name. A key the file
+cannot use gets one warning on stderr and is ignored; a bad environment
+value is a usage error.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Running a command at all means cobra accepted its flags and
@@ -41,7 +53,7 @@ load-test a receiver and replay a recorded session.`,
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&env.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/oscli/config.yaml)")
+	pf.StringVar(&env.configPath, "config", "", "config `FILE` (default $OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml; see 'oscli --help')")
 	pf.StringVar(&env.colorMode, "color", "auto", "colour output: auto, always or never")
 	pf.BoolVarP(&env.verbose, "verbose", "v", false, "say more on stderr (socket buffer sizes, framing, timing)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

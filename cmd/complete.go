@@ -5,35 +5,48 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/oscli/oscli/internal/format"
 )
 
 // Shell completion: enum flags complete their values, a target word
 // starting with '@' completes from the config file's targets, and OSC
 // addresses get no file names.
 
-var flagValues = map[string][]string{
-	"format":  {"text", "json", "hex", "raw"},
-	"color":   {"auto", "always", "never"},
-	"time":    {"local", "utc", "unix", "rel", "none"},
-	"proto":   {"udp", "tcp", "unix"},
-	"framing": {"auto", "slip", "len"},
+// enumValues lists the values a flag of a command takes when it takes one
+// of a few words, else nil: for completion, and to check values from the
+// environment and the config file.
+func enumValues(command, flag string) []string {
+	switch flag {
+	case "format":
+		if command == "replay" {
+			return []string{"json", "oscdump", "slip"}
+		}
+		return format.Formats
+	case "color":
+		return []string{"auto", "always", "never"}
+	case "time":
+		return []string{"local", "utc", "unix", "rel", "none"}
+	case "proto":
+		return []string{"udp", "tcp", "unix"}
+	case "framing":
+		if command == "dump" {
+			return []string{"auto", "slip", "len"}
+		}
+		return []string{"slip", "len"}
+	}
+	return nil
 }
 
 // addCompletions registers value completion on c's enum flags and, when
 // targets is true, @name completion for its positional words.
 func addCompletions(env *Env, c *cobra.Command, targets bool) {
-	for name, vals := range flagValues {
-		if c.Flags().Lookup(name) == nil {
-			continue
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if vals := enumValues(c.Name(), f.Name); vals != nil {
+			_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
 		}
-		if c.Name() != "dump" && name == "framing" {
-			vals = []string{"slip", "len"}
-		}
-		if c.Name() == "replay" && name == "format" {
-			vals = []string{"json", "oscdump", "slip"}
-		}
-		_ = c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
-	}
+	})
 	if !targets {
 		return
 	}
@@ -49,7 +62,7 @@ func addCompletions(env *Env, c *cobra.Command, targets bool) {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for name, url := range v.GetStringMapString("targets") {
+		for name, url := range targetMap(v) {
 			if strings.HasPrefix("@"+name, toComplete) {
 				out = append(out, "@"+name+"\t"+url)
 			}

@@ -439,7 +439,7 @@ func TestConfigEnvAndTargets(t *testing.T) {
 	if r := run(t, "", nil, "--config", filepath.Join(dir, "missing.yaml"), "send", "/x"); r.code != 2 || !strings.Contains(r.err, "missing.yaml does not exist") {
 		t.Errorf("missing config: %d %q", r.code, r.err)
 	}
-	if r := run(t, "", map[string]string{"OSCLI_PORT": "abc"}, "send", "/x"); r.code != 2 || !strings.Contains(r.err, `OSCLI_PORT="abc"`) {
+	if r := run(t, "", map[string]string{"OSCLI_PORT": "abc"}, "send", "/x"); r.code != 2 || !strings.Contains(r.err, `OSCLI_PORT is "abc", not a whole number`) {
 		t.Errorf("bad env: %d %q", r.code, r.err)
 	}
 }

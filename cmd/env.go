@@ -34,8 +34,10 @@ type Env struct {
 	v          *viper.Viper
 
 	// parseOnly (tests) builds commands that check their flags and
-	// arguments and then do nothing.
+	// arguments and then do nothing but pass their options to parsed, when
+	// set.
 	parseOnly bool
+	parsed    func(opts any)
 
 	// onListen, when set (by tests), is called with each listener's
 	// address once it is ready.

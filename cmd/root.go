@@ -17,7 +17,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
+	if err != nil && c != nil {
+		sourceHint(c.Flags(), err)
+	}
 	return report(env.Err, err, env.ran)
 }
 
@@ -27,23 +30,30 @@ func newRootCmd(env *Env) *cobra.Command {
 		Short: "Debug Open Sound Control traffic: dump, send, bundle, bench, replay",
 		Long: `oscli is a fast, strict command-line tool for Open Sound Control (OSC 1.0
 and 1.1): listen and print packets, send typed messages and timed bundles,
-load-test a receiver and replay a recorded session.`,
+load-test a receiver and replay a recorded session.
+
+A flag not given comes from the environment, else from the config file
+(--config FILE, OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml),
+else its default. host, port, proto, color and verbose are shared: keys at
+the top level of the file, and OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO,
+OSCLI_COLOR, OSCLI_VERBOSE. Every other flag belongs to one command: a key
+under the command's section (dump:, send:, bundle:, bench:, replay:) and
+OSCLI_<COMMAND>_<FLAG>, dashes as underscores (OSCLI_DUMP_TIME=utc). A
+command's value beats a shared one from the same source; the environment
+beats the file. targets: names destinations for @name. A key the file
+cannot use gets one warning on stderr and is ignored; a bad environment
+value is a usage error.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Running a command at all means cobra accepted its flags and
 		// arguments; later errors are the command's own.
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
 			env.ran = true
-			v, err := loadConfig(env, env.configPath)
-			if err != nil {
-				return err
-			}
-			env.v = v
-			return applyConfig(c, env, v)
+			return configure(c, env)
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&env.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/oscli/config.yaml)")
+	pf.StringVar(&env.configPath, "config", "", "config `FILE` (default $OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml; see 'oscli --help')")
 	pf.StringVar(&env.colorMode, "color", "auto", "colour output: auto, always or never")
 	pf.BoolVarP(&env.verbose, "verbose", "v", false, "say more on stderr (socket buffer sizes, framing, timing)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -53,12 +63,18 @@ load-test a receiver and replay a recorded session.`,
 	cmds := []*cobra.Command{newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil),
 		newBenchCmd(env, nil), newReplayCmd(env, nil)}
 	if env.parseOnly {
+		keep := func(o any) error {
+			if env.parsed != nil {
+				env.parsed(o)
+			}
+			return nil
+		}
 		cmds = []*cobra.Command{
-			newDumpCmd(env, func(*dumpOptions) error { return nil }),
-			newSendCmd(env, func(*sendOptions) error { return nil }),
-			newBundleCmd(env, func(*bundleOptions) error { return nil }),
-			newBenchCmd(env, func(*benchOptions) error { return nil }),
-			newReplayCmd(env, func(*replayOptions) error { return nil }),
+			newDumpCmd(env, func(o *dumpOptions) error { return keep(o) }),
+			newSendCmd(env, func(o *sendOptions) error { return keep(o) }),
+			newBundleCmd(env, func(o *bundleOptions) error { return keep(o) }),
+			newBenchCmd(env, func(o *benchOptions) error { return keep(o) }),
+			newReplayCmd(env, func(o *replayOptions) error { return keep(o) }),
 		}
 	}
 	for _, c := range cmds {

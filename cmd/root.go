@@ -12,6 +12,9 @@ import (
 
 // Run executes the command line args in env and returns the exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	if env.ios != nil {
+		env.In, env.Out, env.Err = env.ios.In, env.ios.Out, env.ios.ErrOut
+	}
 	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)

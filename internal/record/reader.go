@@ -2,8 +2,8 @@
 // lines (dump --json and --record, each line parsed by
 // format.ParseJSONLine), liblo oscdump text logs and SLIP-framed raw files
 // (dump --format raw), detecting which from the first bytes. It does not
-// write recordings (package format's renderers do) and does not time or
-// send anything (package replay does).
+// write recordings (package format's renderers do), and does not time or
+// send what it reads (packages replay and sender do).
 package record
 
 import (

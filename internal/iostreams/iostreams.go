@@ -21,7 +21,7 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	inTTY, outTTY, errTTY bool
-	outColor, errColor    bool
+	outColor              bool
 
 	// What the colour decisions are made from, kept so that a test's
 	// TTY setters decide again as New did.
@@ -48,8 +48,8 @@ func ParseColorMode(s string) (ColorMode, error) {
 	return "", fmt.Errorf("invalid --color %q (want auto, always or never)", s)
 }
 
-// New decides, once, whether out and errOut are terminals and whether to
-// colour them. getenv reads NO_COLOR (any non-empty value disables colour
+// New decides, once, whether in, out and errOut are terminals and whether
+// to colour out. getenv reads NO_COLOR (any non-empty value disables colour
 // in auto mode), CLICOLOR_FORCE (non-empty and not "0" enables it) and TERM
 // ("dumb" disables it).
 func New(in io.Reader, out, errOut io.Writer, mode ColorMode, getenv func(string) string) *IOStreams {
@@ -76,7 +76,6 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 
 func (s *IOStreams) decideColor() {
 	s.outColor = decide(s.mode, s.outTTY, s.getenv)
-	s.errColor = decide(s.mode, s.errTTY, s.getenv)
 }
 
 // SetStdinTTY says whether In is a terminal (tests).
@@ -86,9 +85,8 @@ func (s *IOStreams) SetStdinTTY(tty bool) { s.inTTY = tty }
 // colour again.
 func (s *IOStreams) SetStdoutTTY(tty bool) { s.outTTY = tty; s.decideColor() }
 
-// SetStderrTTY says whether ErrOut is a terminal (tests) and decides its
-// colour again.
-func (s *IOStreams) SetStderrTTY(tty bool) { s.errTTY = tty; s.decideColor() }
+// SetStderrTTY says whether ErrOut is a terminal (tests).
+func (s *IOStreams) SetStderrTTY(tty bool) { s.errTTY = tty }
 
 // SetColor decides colour again, as New does, for mode and the environment
 // getenv reads, keeping the terminal flags.
@@ -133,6 +131,3 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 
 // ColorOut reports whether to colour Out.
 func (s *IOStreams) ColorOut() bool { return s.outColor }
-
-// ColorErr reports whether to colour ErrOut.
-func (s *IOStreams) ColorErr() bool { return s.errColor }

@@ -21,8 +21,8 @@ func TestLayering(t *testing.T) {
 	allowedInternal := map[string][]string{
 		"argparse":  {"osc"},
 		"filter":    {"osc", "match"},
-		"format":    {"osc", "hexdump", "iostreams", "slip"},
-		"record":    {"osc", "argparse", "slip"},
+		"format":    {"osc", "argparse", "hexdump", "iostreams", "slip"},
+		"record":    {"osc", "format", "slip"},
 		"bench":     {"osc", "clock"},
 		"iostreams": {},
 		"transport": {"osc", "slip"},

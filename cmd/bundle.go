@@ -12,9 +12,9 @@ import (
 
 	"github.com/oscli/oscli/internal/argparse"
 	"github.com/oscli/oscli/internal/clock"
+	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
-	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/sender"
 )
 
@@ -162,12 +162,12 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 			if strings.TrimSpace(sc.Text()) == "" {
 				continue
 			}
-			var l *record.Line
-			if l, err = record.ParseJSONLine(sc.Bytes(), o.Clock.Now()); err == nil {
+			var l *format.JSONLine
+			if l, err = format.ParseJSONLine(sc.Bytes(), o.Clock.Now()); err == nil {
 				p = l.Packet
 			}
 		} else {
-			p, err = parseTextLine(sc.Bytes(), o.Parser)
+			p, err = format.ParseTextLine(sc.Bytes(), o.Parser)
 		}
 		if err != nil {
 			bad++

@@ -42,6 +42,11 @@ type Env struct {
 	// onListen, when set (by tests), is called with each listener's
 	// address once it is ready.
 	onListen func(addr string)
+
+	// ios, when set (by tests, from iostreams.Test and its TTY setters),
+	// replaces In, Out, Err and the OS's terminal checks, so a test can say
+	// "stdout is a terminal"; --color and Getenv still decide colour.
+	ios *iostreams.IOStreams
 }
 
 // streams returns the command's IO streams with the terminal and colour
@@ -50,6 +55,10 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 	mode, err := iostreams.ParseColorMode(e.colorMode)
 	if err != nil {
 		return nil, &usageError{err: err}
+	}
+	if e.ios != nil {
+		e.ios.SetColor(mode, e.Getenv)
+		return e.ios, nil
 	}
 	return iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv), nil
 }

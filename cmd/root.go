@@ -1,6 +1,17 @@
-// Package cmd is oscli's command tree. Commands are thin: they bind flags
-// into an options struct and call a runner that uses the internal packages
-// with the streams of an injected Env.
+// Package cmd is oscli's command tree: dump, send, bundle, bench, replay
+// and version, plus shell completions and the hidden gen-docs. Commands
+// are thin: each binds its flags into an options struct and calls a runner
+// that does the work through the internal packages (transport, pipeline,
+// sender, replay, bench, format) with the streams, environment and clock
+// of an injected Env, so tests run every command in-process.
+//
+// What belongs to the command line is here and only here: cobra and
+// viper, the config file and OSCLI_* variables (flag > env > file >
+// default), @name targets, the decisions that depend on a terminal, and
+// turning errors into "oscli: error: …" lines and exit codes (0, 1, 2,
+// 130) in one place (report). It does not encode, decode, render or move
+// packets itself, and holds no global state: no package-level commands,
+// no init, no global viper.
 package cmd
 
 import (
@@ -12,6 +23,9 @@ import (
 
 // Run executes the command line args in env and returns the exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	if env.ios != nil {
+		env.In, env.Out, env.Err = env.ios.In, env.ios.Out, env.ios.ErrOut
+	}
 	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)

@@ -19,7 +19,6 @@ import (
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/pipeline"
-	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/sender"
 	"github.com/oscli/oscli/internal/transport"
 )
@@ -286,61 +285,13 @@ func parseLine(line []byte, o *sendOptions) (osc.Packet, error) {
 		if len(strings.TrimSpace(string(line))) == 0 {
 			return nil, nil
 		}
-		l, err := record.ParseJSONLine(line, o.Clock.Now())
+		l, err := format.ParseJSONLine(line, o.Clock.Now())
 		if err != nil {
 			return nil, err
 		}
 		return l.Packet, nil
 	}
-	return parseTextLine(line, o.Parser)
-}
-
-// parseTextLine reads one line of the text syntax; nil, nil for a line
-// with nothing to send.
-func parseTextLine(line []byte, parser *argparse.Parser) (osc.Packet, error) {
-	words, err := argparse.SplitLine(string(line))
-	if err != nil {
-		return nil, err
-	}
-	if len(words) == 0 {
-		return nil, nil
-	}
-	words = skipDumpColumns(words)
-	if len(words) == 0 {
-		// Only columns were left: a dump line whose message part is a
-		// '#' comment (a bundle header or a malformed packet).
-		if strings.IndexByte(string(line), '#') >= 0 {
-			return nil, nil
-		}
-		return nil, errors.New("no OSC address on this line")
-	}
-	return parser.ParseMessage(words)
-}
-
-// skipDumpColumns drops the time and sender columns that dump's text
-// format puts before the address, so its output can be sent again.
-func skipDumpColumns(words []string) []string {
-	for i := 0; i < 2 && len(words) > 0 && looksLikeColumn(words[0]); i++ {
-		words = words[1:]
-	}
-	return words
-}
-
-func looksLikeColumn(w string) bool {
-	if w == "" || w[0] == '/' {
-		return false
-	}
-	if strings.HasPrefix(w, "unix:") || w == "-" {
-		return true
-	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' ||
-			strings.IndexByte(":.+-[]TZ%", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return format.ParseTextLine(line, o.Parser)
 }
 
 // printReplies prints what arrives on the sending socket until --timeout,

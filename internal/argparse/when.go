@@ -47,9 +47,6 @@ func (w When) At(now time.Time) osc.Timetag {
 	return w.tag
 }
 
-// IsImmediate reports whether the WHEN is "immediately".
-func (w When) IsImmediate() bool { return !w.relative && w.tag.IsImmediate() }
-
 // ParseWhenSpec parses a WHEN as ParseWhen does, keeping relative forms
 // relative; now fixes "today" for HH:MM:SS.
 func ParseWhenSpec(s string, now time.Time) (When, error) {

@@ -144,9 +144,6 @@ func (h *Histogram) Add(d time.Duration) {
 	}
 }
 
-// Count returns how many durations were recorded.
-func (h *Histogram) Count() int64 { return h.n }
-
 // Max returns the largest duration recorded.
 func (h *Histogram) Max() time.Duration { return h.max }
 

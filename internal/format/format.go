@@ -1,9 +1,15 @@
-// Package format renders received packets for people and programs: the
-// text format (one line per message in the syntax `oscli send` reads,
-// coloured on a terminal), JSON lines, osc4py3 hexdumps and SLIP-framed raw
-// bytes. Each renderer writes each packet with a single Write, so output
-// is flushed per packet. It does not read from the network or decide about
-// terminals itself (package iostreams does).
+// Package format renders received packets for people and programs, and
+// reads its own lines back. The renderers are the text format (one line per
+// message in the syntax `oscli send` reads, coloured on a terminal), JSON
+// lines, osc4py3 hexdumps and SLIP-framed raw bytes; each writes each
+// packet with a single Write, so output is flushed per packet. Beside each
+// line format's writer sits its reader: ParseTextLine (text.go's lines,
+// time and source columns skipped) and ParseJSONLine (json.go's lines, or
+// hand-written objects), used by send -, bundle - and replay.
+//
+// It does not read from the network, read whole streams or files (cmd
+// reads stdin, package record reads recordings) or decide about terminals
+// itself (package iostreams does).
 package format
 
 import (

@@ -29,7 +29,9 @@ func TestVectorGoldens(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			want, err := os.ReadFile(v.Path(".hex"))
 			if os.IsNotExist(err) && *update {
-				err = os.WriteFile(v.Path(".hex"), []byte(hexdump.Dump(v.Data)), 0o644)
+				if err := os.WriteFile(v.Path(".hex"), []byte(hexdump.Dump(v.Data)), 0o644); err != nil {
+					t.Fatal(err)
+				}
 				return
 			}
 			if err != nil {

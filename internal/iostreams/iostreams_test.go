@@ -45,3 +45,39 @@ func TestColorDecision(t *testing.T) {
 		t.Error("bad mode accepted")
 	}
 }
+
+// Test's streams are buffers and no terminal; the setters say otherwise
+// and colour follows as New would decide it.
+func TestTestStreams(t *testing.T) {
+	s, in, out, errOut := Test()
+	if s.In != in || s.Out != out || s.ErrOut != errOut {
+		t.Fatal("streams are not the returned buffers")
+	}
+	check := func(step string, inTTY, outTTY, errTTY, color bool) {
+		t.Helper()
+		got := [4]bool{s.IsStdinTTY(), s.IsStdoutTTY(), s.IsStderrTTY(), s.ColorOut()}
+		if want := [4]bool{inTTY, outTTY, errTTY, color}; got != want {
+			t.Errorf("%s: stdin, stdout, stderr a terminal, stdout coloured = %v, want %v", step, got, want)
+		}
+	}
+	check("new", false, false, false, false)
+	s.SetStdoutTTY(true)
+	check("stdout a terminal", false, true, false, true)
+	s.SetStderrTTY(true)
+	s.SetStdinTTY(true)
+	check("all terminals", true, true, true, true)
+	noColor := func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}
+	s.SetColor(ColorAuto, noColor)
+	check("NO_COLOR", true, true, true, false)
+	s.SetStdoutTTY(false)
+	s.SetColor(ColorAlways, noColor)
+	check("--color always on a pipe", true, false, true, true)
+	s.SetStdoutTTY(true)
+	s.SetColor(ColorNever, func(string) string { return "" })
+	check("--color never on a terminal", true, true, true, false)
+}

@@ -207,6 +207,31 @@ func TestDecodeErrorShape(t *testing.T) {
 	}
 }
 
+// DecodeBundle on something else says it is not a bundle, where a
+// message decoder would complain about the address.
+func TestDecodeBundleNotABundle(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"message", vector(t, "fader")},
+		{"short", []byte("#bun")},
+		{"header without NUL", []byte("#bundles\x00\x00\x00\x00\x00\x00\x00\x00")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b osc.Bundle
+			err := osc.DecodeBundle(tt.data, &b)
+			var de *osc.DecodeError
+			if !errors.As(err, &de) || de.Off != 0 || !errors.Is(err, osc.ErrNotBundle) {
+				t.Fatalf("got %#v", err)
+			}
+			if got := err.Error(); got != `offset 0: not a bundle: want "#bundle"` {
+				t.Errorf("message %q", got)
+			}
+		})
+	}
+}
+
 func TestAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("alloc counts are checked in full runs")

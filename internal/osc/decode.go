@@ -212,7 +212,7 @@ func decodeBundle(b []byte, off int, bd *Bundle, depth int) error {
 		return decodeErr(off, ErrTooDeep)
 	}
 	if len(b)-off < 8 || string(b[off:off+8]) != bundleHeader {
-		return decodeErr(off, ErrBadAddress)
+		return decodeErr(off, ErrNotBundle)
 	}
 	off += 8
 	if len(b)-off < 8 {

@@ -13,6 +13,7 @@ var (
 	ErrUnterminated  = errors.New("string without NUL terminator")
 	ErrBadPadding    = errors.New("non-zero padding byte")
 	ErrBadAddress    = errors.New("address must start with '/'")
+	ErrNotBundle     = errors.New(`not a bundle: want "#bundle"`)
 	ErrBadTypeTags   = errors.New("type tag string must start with ','")
 	ErrUnknownTag    = errors.New("unknown type tag")
 	ErrUnbalanced    = errors.New("unbalanced array brackets")

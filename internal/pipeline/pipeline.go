@@ -200,13 +200,6 @@ func (p *Pipeline) end() {
 	}
 }
 
-// Stats returns the numbers so far.
-func (p *Pipeline) Stats() Stats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.st
-}
-
 // Close ends the run: held bundles are dropped (and counted in
 // Stats.Held), the output is flushed. It returns the numbers and the first
 // output error. Call it after the listener's Serve has returned.

@@ -1,3 +1,9 @@
+// Package record reads recordings for replay, one record at a time: JSON
+// lines (dump --json and --record, each line parsed by
+// format.ParseJSONLine), liblo oscdump text logs and SLIP-framed raw files
+// (dump --format raw), detecting which from the first bytes. It does not
+// write recordings (package format's renderers do), and does not time or
+// send what it reads (packages replay and sender do).
 package record
 
 import (
@@ -8,6 +14,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/slip"
 )
@@ -134,7 +141,7 @@ func (r *Reader) Next() (*Record, error) {
 		}
 		var rec *Record
 		if r.Format == FormatJSON {
-			l, perr := ParseJSONLine(text, r.now)
+			l, perr := format.ParseJSONLine(text, r.now)
 			if perr == nil {
 				rec = &Record{Line: r.line, Time: l.Time, Raw: l.Raw, Packet: l.Packet}
 			}

@@ -13,6 +13,8 @@ import (
 	"github.com/oscli/oscli/internal/slip"
 )
 
+var now = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)
+
 func readAll(t *testing.T, in string, format string) ([]*record.Record, []error, string) {
 	t.Helper()
 	r, err := record.NewReader(strings.NewReader(in), format, now)

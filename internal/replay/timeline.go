@@ -24,14 +24,13 @@ type Timing struct {
 // each other without a gap, so a loop's end and the next one's start are
 // the same moment.
 type Timeline struct {
-	t        Timing
-	started  bool
-	timed    bool      // the recording has times and they are honoured
-	first    time.Time // the first record's time
-	last     time.Time // the latest record time seen in this loop
-	base     time.Duration
-	i        int // index in this loop
-	loopRate time.Duration
+	t       Timing
+	started bool
+	timed   bool      // the recording has times and they are honoured
+	first   time.Time // the first record's time
+	last    time.Time // the latest record time seen in this loop
+	base    time.Duration
+	i       int // index in this loop
 }
 
 // NewTimeline starts a timeline.

@@ -1,7 +1,3 @@
-// Package transport opens the sockets oscli listens and sends on: UDP
-// (unicast, broadcast, multicast; IPv4 and IPv6), and parses where to listen
-// or send from the words users type (ports, host:port, URLs in oscli's and
-// liblo's spellings). It moves bytes; it does not decode or print them.
 package transport
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sync/atomic"
 )
 
@@ -168,8 +167,4 @@ func (l *udpListener) Serve(h func(*Packet)) error {
 			h(&pk)
 		}
 	}
-}
-
-func sourceUDP(ap netip.AddrPort, r replier) Source {
-	return Source{proto: UDP, name: ap.String(), addr: ap, r: r}
 }

@@ -1,7 +1,7 @@
-// Package record reads what oscli writes for later use: JSON lines (dump
-// --json and --record), and turns them back into packets for send, bundle
-// and replay. It does not send anything.
-package record
+package format
+
+// This file reads back the JSON lines that json.go writes (send --json,
+// bundle --json and replay's recordings all come through ParseJSONLine).
 
 import (
 	"bytes"
@@ -19,14 +19,14 @@ import (
 	"github.com/oscli/oscli/internal/osc"
 )
 
-// Line is one decoded JSON line.
-type Line struct {
+// JSONLine is one decoded JSON line.
+type JSONLine struct {
 	Time   time.Time  // "time", zero if absent
 	Raw    []byte     // the packet bytes ("raw" if present, else encoded from "packet")
 	Packet osc.Packet // the packet
 }
 
-type jsonLine struct {
+type jsonLineIn struct {
 	Time   string          `json:"time"`
 	Raw    *string         `json:"raw"`
 	Packet json.RawMessage `json:"packet"`
@@ -38,7 +38,7 @@ type jsonLine struct {
 	Elements []json.RawMessage `json:"elements"`
 }
 
-type jsonPacket struct {
+type jsonPacketIn struct {
 	Address    *string           `json:"address"`
 	Types      *string           `json:"types"`
 	Args       []json.RawMessage `json:"args"`
@@ -48,18 +48,18 @@ type jsonPacket struct {
 	Elements   []json.RawMessage `json:"elements"`
 }
 
-// ParseJSONLine reads one line as dump --json writes it, or a bare message
-// or bundle object. "raw" (base64) wins when present; otherwise the packet
-// is encoded from "packet". now resolves relative times in hand-written
-// bundle time tags ("timetag":"+1s").
-func ParseJSONLine(line []byte, now time.Time) (*Line, error) {
-	var jl jsonLine
+// ParseJSONLine reads one line as AppendJSON (dump --json) writes it, or a
+// bare message or bundle object. "raw" (base64) wins when present;
+// otherwise the packet is encoded from "packet". now resolves relative
+// times in hand-written bundle time tags ("timetag":"+1s").
+func ParseJSONLine(line []byte, now time.Time) (*JSONLine, error) {
+	var jl jsonLineIn
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	if err := dec.Decode(&jl); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
-	out := &Line{}
+	out := &JSONLine{}
 	if jl.Time != "" {
 		t, err := time.Parse(time.RFC3339Nano, jl.Time)
 		if err != nil {
@@ -89,7 +89,7 @@ func ParseJSONLine(line []byte, now time.Time) (*Line, error) {
 		}
 		body = line
 	}
-	p, err := parsePacket(body, now, 0)
+	p, err := parseJSONPacket(body, now, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +101,8 @@ func ParseJSONLine(line []byte, now time.Time) (*Line, error) {
 	return out, nil
 }
 
-func parsePacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
-	var jp jsonPacket
+func parseJSONPacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
+	var jp jsonPacketIn
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&jp); err != nil {
@@ -120,7 +120,7 @@ func parsePacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
 		} else if len(jp.Args) > 0 {
 			return nil, errors.New("message has \"args\" but no \"types\"")
 		}
-		args, rest, err := parseArgs(types, jp.Args, now, 0)
+		args, rest, err := parseJSONArgs(types, jp.Args, now, 0)
 		if err != nil {
 			return nil, fmt.Errorf("message %s: %w", strconv.Quote(*jp.Address), err)
 		}
@@ -142,7 +142,7 @@ func parsePacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
 			b.Timetag = tt
 		}
 		for i, e := range jp.Elements {
-			p, err := parsePacket(e, now, depth+1)
+			p, err := parseJSONPacket(e, now, depth+1)
 			if err != nil {
 				return nil, fmt.Errorf("element %d: %w", i+1, err)
 			}
@@ -153,9 +153,9 @@ func parsePacket(body []byte, now time.Time, depth int) (osc.Packet, error) {
 	return nil, errors.New("packet object needs \"address\" (message) or \"timetag\"/\"elements\" (bundle)")
 }
 
-// parseArgs reads values for the tags in types until the end or a ']',
+// parseJSONArgs reads values for the tags in types until the end or a ']',
 // returning the tags left after that ']'.
-func parseArgs(types string, vals []json.RawMessage, now time.Time, depth int) ([]osc.Arg, string, error) {
+func parseJSONArgs(types string, vals []json.RawMessage, now time.Time, depth int) ([]osc.Arg, string, error) {
 	var args []osc.Arg
 	vi := 0
 	next := func() (json.RawMessage, error) {
@@ -190,7 +190,7 @@ func parseArgs(types string, vals []json.RawMessage, now time.Time, depth int) (
 			if depth+1 > osc.MaxArrayDepth {
 				return nil, "", errors.New("arrays nested too deep")
 			}
-			sub, rest, err := parseArgs(types, inner, now, depth+1)
+			sub, rest, err := parseJSONArgs(types, inner, now, depth+1)
 			if err != nil {
 				return nil, "", err
 			}
@@ -204,7 +204,7 @@ func parseArgs(types string, vals []json.RawMessage, now time.Time, depth int) (
 		if err != nil {
 			return nil, "", err
 		}
-		a, err := parseValue(t, v, now)
+		a, err := parseJSONValue(t, v, now)
 		if err != nil {
 			return nil, "", fmt.Errorf("arg %d (%c): %w", vi, t, err)
 		}
@@ -219,7 +219,7 @@ func parseArgs(types string, vals []json.RawMessage, now time.Time, depth int) (
 	return args, "", nil
 }
 
-func parseValue(t osc.Tag, v json.RawMessage, now time.Time) (osc.Arg, error) {
+func parseJSONValue(t osc.Tag, v json.RawMessage, now time.Time) (osc.Arg, error) {
 	var s string
 	isString := json.Unmarshal(v, &s) == nil
 	var num json.Number

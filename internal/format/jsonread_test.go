@@ -1,4 +1,4 @@
-package record_test
+package format_test
 
 import (
 	"bytes"
@@ -10,11 +10,10 @@ import (
 
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/osc"
-	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/testvec"
 )
 
-var now = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)
+var parseNow = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)
 
 var rawField = regexp.MustCompile(`"raw":"[^"]*",`)
 
@@ -37,19 +36,19 @@ func checkJSONRoundTrip(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := format.AppendJSON(nil, &format.Event{Time: now, From: "127.0.0.1:1", Proto: "udp", Raw: data, Packet: p})
-	l, err := record.ParseJSONLine(line, now)
+	line := format.AppendJSON(nil, &format.Event{Time: parseNow, From: "127.0.0.1:1", Proto: "udp", Raw: data, Packet: p})
+	l, err := format.ParseJSONLine(line, parseNow)
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}
-	if !bytes.Equal(l.Raw, data) || !l.Time.Equal(now) {
+	if !bytes.Equal(l.Raw, data) || !l.Time.Equal(parseNow) {
 		t.Fatalf("raw path: %x at %v", l.Raw, l.Time)
 	}
 	if !validStrings(p) {
 		return // invalid UTF-8 cannot travel in JSON strings; raw carries it
 	}
 	noRaw := rawField.ReplaceAll(line, nil)
-	l, err = record.ParseJSONLine(noRaw, now)
+	l, err = format.ParseJSONLine(noRaw, parseNow)
 	if err != nil {
 		t.Fatalf("%s: %v", noRaw, err)
 	}
@@ -98,13 +97,13 @@ func TestHandWrittenJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := record.ParseJSONLine([]byte(tt.line), now)
+			l, err := format.ParseJSONLine([]byte(tt.line), parseNow)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := l.Packet.(interface{ String() string }).String()
 			if tt.name == "bundle" {
-				want := "#bundle " + string(osc.FromTime(now.Add(time.Second)).AppendHex(nil)) + "\n  /a\n  #bundle 0x0000000000000001"
+				want := "#bundle " + string(osc.FromTime(parseNow.Add(time.Second)).AppendHex(nil)) + "\n  /a\n  #bundle 0x0000000000000001"
 				if got != want {
 					t.Errorf("got %q, want %q", got, want)
 				}
@@ -137,7 +136,7 @@ func TestJSONErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			_, err := record.ParseJSONLine([]byte(tt.line), now)
+			_, err := format.ParseJSONLine([]byte(tt.line), parseNow)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}

@@ -27,7 +27,7 @@ func TestLayering(t *testing.T) {
 		"iostreams": {},
 		"transport": {"osc", "slip"},
 		"pipeline":  {"clock", "filter", "format", "osc", "transport"},
-		"sender":    {"hexdump", "osc", "transport"},
+		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
 	}
 	dirs, err := os.ReadDir("internal")

@@ -1,10 +1,10 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -150,36 +150,31 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 
 // readElements reads a bundle's elements from stdin, all or nothing.
 func readElements(o *bundleOptions) ([]osc.Packet, error) {
-	sc := bufio.NewScanner(o.IO.In)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	lr := format.NewLineReader(o.IO.In, format.MaxLine)
 	var elems []osc.Packet
-	lineNo, bad := 0, 0
-	for sc.Scan() {
-		lineNo++
+	bad := 0
+	for {
+		line, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		var tl *format.LineTooLongError
 		var p osc.Packet
-		var err error
-		if o.JSON {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			var l *format.JSONLine
-			if l, err = format.ParseJSONLine(sc.Bytes(), o.Clock.Now()); err == nil {
-				p = l.Packet
-			}
-		} else {
-			p, err = format.ParseTextLine(sc.Bytes(), o.Parser)
+		switch {
+		case errors.As(err, &tl):
+		case err != nil:
+			return nil, fmt.Errorf("read stdin: %w", err)
+		default:
+			p, err = format.ParsePacketLine(line, o.JSON, o.Parser, o.Clock.Now())
 		}
 		if err != nil {
 			bad++
-			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
+			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
 			continue
 		}
 		if p != nil {
 			elems = append(elems, p)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read stdin: %w", err)
 	}
 	if bad > 0 {
 		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad lines: nothing sent", bad)}

@@ -1,14 +1,11 @@
 package cmd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -208,90 +205,23 @@ func isBadLines(err error) bool {
 	return errors.As(err, &bl)
 }
 
-// maxLine bounds one stdin line (a JSON line carries a base64 packet).
-const maxLine = 4 << 20
-
 func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
-	r := bufio.NewReaderSize(o.IO.In, 64*1024)
-	lineNo, bad, total := 0, 0, 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	parse := func(line []byte) (osc.Packet, error) {
+		p, err := format.ParsePacketLine(line, o.JSON, o.Parser, o.Clock.Now())
+		if p != nil {
+			p = o.stamp(p)
 		}
-		line, rerr := readLine(r)
-		if rerr != nil && rerr != io.EOF {
-			return fmt.Errorf("read stdin: %w", rerr)
-		}
-		if rerr == io.EOF && line == nil {
-			break
-		}
-		lineNo++
-		p, err := parseLine(line, o)
-		switch {
-		case err != nil:
-			total++
-			bad++
-			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lineNo, err)
-		case p != nil:
-			total++
-			if err := s.QueuePacket(o.stamp(p)); err != nil {
-				return err // the socket failed: later lines would fail too
-			}
-		}
-		// Send what is queued once no more input is waiting, so a slow
-		// producer's lines go out at once and a fast one's in batches.
-		if r.Buffered() == 0 || rerr == io.EOF {
-			if err := s.Flush(); err != nil {
-				return err
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
+		return p, err
 	}
-	if err := s.Flush(); err != nil {
+	bad := func(line int, err error) { fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
+	st, err := s.SendLines(ctx, format.NewLineReader(o.IO.In, format.MaxLine), parse, bad)
+	if err != nil {
 		return err
 	}
-	if bad > 0 {
-		return &exitCodeError{code: exitFailure, err: &badLines{bad, total}}
+	if st.Bad > 0 {
+		return &exitCodeError{code: exitFailure, err: &badLines{st.Bad, st.Bad + st.Packets}}
 	}
 	return nil
-}
-
-// readLine reads one line without its newline; a last line without one is
-// returned with io.EOF.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		long := append([]byte(nil), line...)
-		for err == bufio.ErrBufferFull {
-			line, err = r.ReadSlice('\n')
-			long = append(long, line...)
-			if len(long) > maxLine {
-				return nil, fmt.Errorf("a line is longer than %d bytes", maxLine)
-			}
-		}
-		line = long
-	}
-	if err == io.EOF && len(line) == 0 {
-		return nil, io.EOF
-	}
-	return bytes.TrimSuffix(line, []byte{'\n'}), err
-}
-
-// parseLine reads one stdin line; nil, nil for a line with nothing to send.
-func parseLine(line []byte, o *sendOptions) (osc.Packet, error) {
-	if o.JSON {
-		if len(strings.TrimSpace(string(line))) == 0 {
-			return nil, nil
-		}
-		l, err := format.ParseJSONLine(line, o.Clock.Now())
-		if err != nil {
-			return nil, err
-		}
-		return l.Packet, nil
-	}
-	return format.ParseTextLine(line, o.Parser)
 }
 
 // printReplies prints what arrives on the sending socket until --timeout,

@@ -48,33 +48,30 @@ func (e *BadRecordError) Unwrap() error { return e.Err }
 // *BadRecordError for a record it skipped.
 type Reader struct {
 	Format string
-	br     *bufio.Reader
+	lr     *format.LineReader
 	line   int
 	sd     *slip.Decoder
 	now    time.Time
 }
 
-// MaxLine bounds one line of a text recording.
-const MaxLine = 4 << 20
-
-// NewReader reads a recording in format, or detects the format from the
-// first bytes when format is "": '{' is JSON, an END byte (0xc0) SLIP,
+// NewReader reads a recording in the format name, or detects the format
+// from the first bytes when name is "": '{' is JSON, an END byte (0xc0) SLIP,
 // "XXXXXXXX.XXXXXXXX /" an oscdump log.
-func NewReader(r io.Reader, format string, now time.Time) (*Reader, error) {
+func NewReader(r io.Reader, name string, now time.Time) (*Reader, error) {
 	br := bufio.NewReaderSize(r, 64*1024)
-	if format == "" {
+	if name == "" {
 		var err error
-		if format, err = detect(br); err != nil {
+		if name, err = detect(br); err != nil {
 			return nil, err
 		}
 	}
-	rd := &Reader{Format: format, br: br, now: now}
-	switch format {
+	rd := &Reader{Format: name, lr: format.NewLineReader(br, format.MaxLine), now: now}
+	switch name {
 	case FormatJSON, FormatOscdump:
 	case FormatSLIP:
 		rd.sd = slip.NewDecoder(br, 0)
 	default:
-		return nil, fmt.Errorf("unknown recording format %q (want json, oscdump or slip)", format)
+		return nil, fmt.Errorf("unknown recording format %q (want json, oscdump or slip)", name)
 	}
 	return rd, nil
 }
@@ -130,11 +127,15 @@ func (r *Reader) Next() (*Record, error) {
 		return &Record{Line: r.line, Raw: raw, Packet: p}, nil
 	}
 	for {
-		line, err := r.readLine()
+		line, err := r.lr.Next()
+		r.line = r.lr.Line()
+		var tl *format.LineTooLongError
+		if errors.As(err, &tl) {
+			return nil, &BadRecordError{r.line, fmt.Errorf("longer than %d bytes", tl.Max)}
+		}
 		if err != nil {
 			return nil, err
 		}
-		r.line++
 		text := bytes.TrimSpace(line)
 		if len(text) == 0 || text[0] == '#' {
 			continue
@@ -157,28 +158,4 @@ func (r *Reader) Next() (*Record, error) {
 		}
 		return rec, nil
 	}
-}
-
-// readLine returns the next line without its newline. A last line without
-// a newline (a recording cut short by a crash) is returned as is.
-func (r *Reader) readLine() ([]byte, error) {
-	line, err := r.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		long := bytes.Clone(line)
-		for err == bufio.ErrBufferFull {
-			line, err = r.br.ReadSlice('\n')
-			long = append(long, line...)
-			if len(long) > MaxLine {
-				return nil, fmt.Errorf("line %d: longer than %d bytes", r.line+1, MaxLine)
-			}
-		}
-		line = long
-	}
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	if len(line) == 0 && err == io.EOF {
-		return nil, io.EOF
-	}
-	return bytes.TrimSuffix(line, []byte{'\n'}), nil
 }

@@ -74,7 +74,6 @@ func configure(c *cobra.Command, env *Env) error {
 	if err != nil {
 		return err
 	}
-	env.v = v
 	var unset []config.Flag
 	c.Flags().VisitAll(func(f *pflag.Flag) {
 		if !f.Changed && isSetting(f) {
@@ -90,6 +89,7 @@ func configure(c *cobra.Command, env *Env) error {
 		Command: c.Name(),
 		Flags:   unset,
 	})
+	env.targets = res.Targets
 	for _, w := range res.Warnings {
 		fmt.Fprintf(env.Err, "oscli: warning: %s\n", w)
 	}
@@ -210,15 +210,8 @@ func isSliceFlag(f *pflag.Flag) bool {
 	return ok
 }
 
-// targetMap returns the file's usable named targets (configure warned
-// about the others).
-func targetMap(v *viper.Viper) map[string]string {
-	return config.Targets(fileSettings(v))
-}
-
-// lookupTarget resolves @name from the config file's targets map.
-func lookupTarget(v *viper.Viper, name string) (string, error) {
-	targets := targetMap(v)
+// lookupTarget resolves @name from the config file's targets.
+func lookupTarget(targets map[string]string, name string) (string, error) {
 	if s, ok := targets[strings.ToLower(name)]; ok {
 		return s, nil
 	}

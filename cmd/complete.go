@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/oscli/oscli/internal/config"
 	"github.com/oscli/oscli/internal/format"
 )
 
@@ -62,7 +63,7 @@ func addCompletions(env *Env, c *cobra.Command, targets bool) {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for name, url := range targetMap(v) {
+		for name, url := range config.Targets(fileSettings(v)) {
 			if strings.HasPrefix("@"+name, toComplete) {
 				out = append(out, "@"+name+"\t"+url)
 			}

@@ -34,7 +34,7 @@ func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch boo
 // resolve fills the target and checks the delivery flags.
 func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs *pflag.FlagSet, env *Env, io *iostreams.IOStreams) error {
 	var err error
-	if o.Target, err = resolveEndpoint(word, nf, fs, env.config()); err != nil {
+	if o.Target, err = resolveEndpoint(word, nf, fs, env.targets); err != nil {
 		return err
 	}
 	if o.Framing, err = transport.ParseFraming(d.framing, false); err != nil {

@@ -95,7 +95,7 @@ when any of its messages passes.`,
 			if len(args) == 1 {
 				word = args[0]
 			}
-			if o.Listen, err = resolveEndpoint(word, &nf, c.Flags(), env.config()); err != nil {
+			if o.Listen, err = resolveEndpoint(word, &nf, c.Flags(), env.targets); err != nil {
 				return err
 			}
 			if o.Filters, err = newFilter(filters, excludes); err != nil {

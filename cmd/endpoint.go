@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/transport"
@@ -26,13 +25,14 @@ func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
 
 // resolveEndpoint combines a positional word (port, host:port, URL or
 // @name; may be empty) with the flags: the word gives what it names, and
-// flags the user set explicitly override it.
-func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, v *viper.Viper) (transport.Endpoint, error) {
+// flags the user set explicitly override it. targets are the config
+// file's, for @name.
+func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[string]string) (transport.Endpoint, error) {
 	ep := transport.Endpoint{Proto: n.Proto, Host: n.Host, Port: n.Port}
 	if word != "" {
 		spec := word
 		if name, ok := strings.CutPrefix(word, "@"); ok {
-			s, err := lookupTarget(v, name)
+			s, err := lookupTarget(targets, name)
 			if err != nil {
 				return ep, err
 			}

@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/spf13/viper"
-
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
 )
@@ -31,7 +29,7 @@ type Env struct {
 	configPath string
 	colorMode  string
 	verbose    bool
-	v          *viper.Viper
+	targets    map[string]string // the config file's, by name
 
 	// parseOnly (tests) builds commands that check their flags and
 	// arguments and then do nothing but pass their options to parsed, when
@@ -61,14 +59,6 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 		return e.ios, nil
 	}
 	return iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv), nil
-}
-
-// config returns the viper instance (an empty one before the root ran).
-func (e *Env) config() *viper.Viper {
-	if e.v == nil {
-		e.v = viper.New()
-	}
-	return e.v
 }
 
 // Main runs oscli with the process's streams and returns the exit code.

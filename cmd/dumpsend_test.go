@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/slip"
 	"github.com/oscli/oscli/internal/testvec"
@@ -195,20 +196,6 @@ func vectorData(t *testing.T, name string) []byte {
 	return nil
 }
 
-// out returns what a background command has printed so far.
-func (b *background) out() string { return b.stdout.String() }
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func TestMalformedKeepsListening(t *testing.T) {
 	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "3", "--time", "none")
 	sendRaw(t, d.addr, vectorData(t, "bad-unknown-tag"), vectorData(t, "bad-deep-bundles"), vectorData(t, "fader"))
@@ -253,7 +240,7 @@ func TestDumpTimeoutAndInterrupt(t *testing.T) {
 	}
 	d = start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none")
 	sendRaw(t, d.addr, vectorData(t, "fader"))
-	waitFor(t, func() bool { return d.out() != "" })
+	d.stdout.waitFor(t, func(out string) bool { return out != "" })
 	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: 1 packets, 20 bytes") {
 		t.Errorf("interrupt: %d %q", r.code, r.err)
 	}
@@ -380,6 +367,8 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// --reply prints what comes back on the sending socket until --timeout,
+// on the clock.
 func TestReply(t *testing.T) {
 	pc, addr := listen(t)
 	go func() {
@@ -392,8 +381,15 @@ func TestReply(t *testing.T) {
 		reply, _ := osc.AppendMessage(nil, &osc.Message{Address: "/pong", Args: []osc.Arg{osc.Int32(int32(n))}})
 		_, _ = pc.WriteTo(reply, from)
 	}()
-	r := run(t, "", nil, "send", addr, "/ping", "--reply", "--timeout", "500ms")
-	if r.code != 0 || !strings.Contains(r.out, addr+"  /pong i:12") {
+	clk := clock.NewFake(t0)
+	b := launch(t, clk, nil, "send", addr, "/ping", "--reply", "--timeout", "500ms")
+	b.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, addr+"  /pong i:12") })
+	clk.Advance(500*time.Millisecond - 1)
+	if clk.Waiters() != 1 {
+		t.Fatal("--timeout fired early")
+	}
+	clk.Advance(1)
+	if r := b.wait(t); r.code != 0 || len(lines(r.out)) != 1 || !strings.HasSuffix(r.out, " "+addr+"  /pong i:12\n") || r.err != "" {
 		t.Errorf("exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
 }

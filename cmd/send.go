@@ -342,12 +342,17 @@ func looksLikeColumn(w string) bool {
 	return true
 }
 
+// longAgo is a read deadline that has passed.
+var longAgo = time.Unix(1, 0)
+
 // printReplies prints what arrives on the sending socket until --timeout.
 func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error {
 	r := format.NewText(o.IO.Out, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
-	deadline := time.Now().Add(o.Timeout)
-	_ = c.SetReadDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	// The wait is on the command's clock, like every other wait; a read
+	// deadline in the past ends a Receive at once.
+	timeout := o.Clock.AfterFunc(o.Timeout, func() { _ = c.SetReadDeadline(longAgo) })
+	defer timeout.Stop()
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(longAgo) })
 	defer stop()
 	var dec osc.Decoder
 	replies := 0

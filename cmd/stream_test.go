@@ -307,9 +307,9 @@ func TestSchedule(t *testing.T) {
 	if r := run(t, "", nil, "send", d.addr, "/now"); r.code != 0 {
 		t.Fatal(r.err)
 	}
-	waitFor(t, func() bool { return strings.Contains(d.out(), "/now") })
-	if strings.Contains(d.out(), "/future") {
-		t.Fatalf("printed before its time:\n%s", d.out())
+	d.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, "/now") })
+	if out := d.stdout.String(); strings.Contains(out, "/future") {
+		t.Fatalf("printed before its time:\n%s", out)
 	}
 	clk.Advance(time.Hour)
 	r := d.wait(t)
@@ -422,8 +422,11 @@ func freeTCPPort(t *testing.T) string {
 func TestTCPEchoReply(t *testing.T) {
 	d := tcpDump(t, "--echo", "--format", "json")
 	for _, framing := range []string{"slip", "len"} {
-		r := run(t, "", nil, "send", "--framing", framing, "tcp://"+tcpAddr(d), "/ping", "i:7", "--reply", "--timeout", "500ms")
-		if r.code != 0 || !strings.Contains(r.out, tcpAddr(d)+"  /ping i:7") {
+		clk := clock.NewFake(t0)
+		b := launch(t, clk, nil, "send", "--framing", framing, "tcp://"+tcpAddr(d), "/ping", "i:7", "--reply", "--timeout", "500ms")
+		b.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, tcpAddr(d)+"  /ping i:7") })
+		clk.Advance(500 * time.Millisecond)
+		if r := b.wait(t); r.code != 0 || len(lines(r.out)) != 1 {
 			t.Errorf("%s: %d out %q err %q", framing, r.code, r.out, r.err)
 		}
 	}

@@ -233,8 +233,19 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// --timeout ends dump on its clock, exactly then; Ctrl-C ends it at once;
+// both print the summary.
 func TestDumpTimeoutAndInterrupt(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--timeout", "50ms")
+	clk := clock.NewFake(t0)
+	d := startOn(t, clk, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--timeout", "5s")
+	if !clk.BlockUntil(1, 10*time.Second) {
+		t.Fatal("no --timeout timer")
+	}
+	clk.Advance(5*time.Second - 1)
+	if clk.Waiters() != 1 {
+		t.Fatal("--timeout fired early")
+	}
+	clk.Advance(1)
 	if r := d.wait(t); r.code != 0 || !strings.Contains(r.err, "oscli: 0 packets, 0 bytes, 0 malformed, 0 filtered") {
 		t.Errorf("timeout: %d %q", r.code, r.err)
 	}
@@ -330,30 +341,44 @@ func TestStdinBatchWithBadLine(t *testing.T) {
 	}
 }
 
-func TestRepeatAndAt(t *testing.T) {
-	pc, addr := listen(t)
-	if r := run(t, "", nil, "send", addr, "/tick", "i:1", "--repeat", "3", "--interval", "1ms"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	for range 3 {
-		if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/tick\x00")) {
-			t.Fatalf("got %q", got)
+// --repeat waits --interval on the clock between sends, exactly.
+func TestRepeat(t *testing.T) {
+	clk := clock.NewFake(t0)
+	b := launch(t, clk, nil, "send", "--dry-run", "/tick", "i:1", "--repeat", "3", "--interval", "1s")
+	dumps := func() int { return strings.Count(b.stdout.String(), "000:") }
+	for i := 1; i < 3; i++ {
+		if !clk.BlockUntil(1, 10*time.Second) {
+			t.Fatalf("not waiting after send %d", i)
 		}
+		if n := dumps(); n != i {
+			t.Fatalf("%d sent before the wait, want %d", n, i)
+		}
+		clk.Advance(time.Second - 1)
+		if clk.Waiters() != 1 || dumps() != i {
+			t.Fatalf("send %d went before the interval", i+1)
+		}
+		clk.Advance(1)
 	}
-	before := time.Now()
-	if r := run(t, "", nil, "send", addr, "--at", "+10s", "/go"); r.code != 0 {
+	if r := b.wait(t); r.code != 0 || strings.Count(r.out, "000:2f746963 6b000000 2c690000 00000001") != 3 {
+		t.Errorf("exit %d, out:\n%s", r.code, r.out)
+	}
+}
+
+// --at +10s is ten seconds from the clock's now when it is sent.
+func TestAt(t *testing.T) {
+	pc, addr := listen(t)
+	if r := runOn(t, clock.NewFake(t0), "", nil, "send", addr, "--at", "+10s", "/go"); r.code != 0 {
 		t.Fatal(r.err)
 	}
-	got := receive(t, pc)
 	var b osc.Bundle
-	if err := osc.DecodeBundle(got, &b); err != nil {
+	if err := osc.DecodeBundle(receive(t, pc), &b); err != nil {
 		t.Fatal(err)
 	}
-	if due := b.Timetag.Time().Sub(before); due < 10*time.Second || due > 11*time.Second {
-		t.Errorf("bundle due in %v", due)
+	if want := osc.FromTime(t0.Add(10 * time.Second)); b.Timetag != want {
+		t.Errorf("time tag %v, want %v", b.Timetag, want)
 	}
-	if m := b.Elements[0].(*osc.Message); m.Address != "/go" {
-		t.Errorf("element %v", m)
+	if m := b.Elements[0].(*osc.Message); len(b.Elements) != 1 || m.Address != "/go" {
+		t.Errorf("elements %v", b.Elements)
 	}
 }
 

@@ -196,23 +196,6 @@ func vectorData(t *testing.T, name string) []byte {
 	return nil
 }
 
-func TestMalformedKeepsListening(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "3", "--time", "none")
-	sendRaw(t, d.addr, vectorData(t, "bad-unknown-tag"), vectorData(t, "bad-deep-bundles"), vectorData(t, "fader"))
-	r := d.wait(t)
-	got := lines(r.out)
-	if len(got) < 4 || !strings.HasSuffix(got[0], "#malformed 12 bytes: offset 5: unknown type tag 'x'") ||
-		got[1] != "000:2f610000 2c780000 00000000              /a.. ,x.. ...." {
-		t.Fatalf("output:\n%s", r.out)
-	}
-	if !strings.HasSuffix(got[len(got)-1], "/1/fader f:0.5") {
-		t.Errorf("last line %q", got[len(got)-1])
-	}
-	if r.code != 0 || !strings.Contains(r.err, "3 packets, 4044 bytes, 2 malformed, 0 filtered") {
-		t.Errorf("exit %d, summary %q", r.code, r.err)
-	}
-}
-
 func TestFilters(t *testing.T) {
 	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "2", "--time", "none",
 		"--filter", "/1/*", "--filter", "//level", "--exclude", "/1/ping")

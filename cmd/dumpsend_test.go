@@ -275,35 +275,6 @@ func receive(t *testing.T, pc net.PacketConn) []byte {
 	return buf[:n]
 }
 
-// A bad argument: one line naming it, exit 2, and nothing sent (the first
-// packet the receiver sees is the marker sent afterwards).
-func TestBadArgumentSendsNothing(t *testing.T) {
-	pc, addr := listen(t)
-	tests := []struct {
-		args []string
-		err  string
-	}{
-		{[]string{"/a", "i:1", "f:2", "i:4x"}, `oscli: error: argument 3 "i:4x": invalid int32`},
-		{[]string{"/a", "[", "i:1"}, `oscli: error: argument 1 "[": '[' without ']'`},
-		{[]string{"/a", "t:soon"}, `oscli: error: argument 1 "t:soon": invalid time "soon"`},
-		{[]string{"/a", "b:@/nonexistent/file"}, `oscli: error: argument 1 "b:@/nonexistent/file": open /nonexistent/file: no such file or directory`},
-		{[]string{"--at", "later", "/a"}, `oscli: error: --at: invalid time "later"`},
-	}
-	for _, tt := range tests {
-		r := run(t, "", nil, append([]string{"send", addr}, tt.args...)...)
-		if r.code != 2 || len(lines(r.err)) != 1 || !strings.HasPrefix(r.err, tt.err) {
-			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, r.code, r.err, tt.err)
-		}
-	}
-	if r := run(t, "", nil, "send", addr, "fader", "f:1"); r.code != 2 || !strings.Contains(r.err, `address "fader": an OSC address must start with '/'`) {
-		t.Errorf("no address: %d %q", r.code, r.err)
-	}
-	run(t, "", nil, "send", addr, "/marker")
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/marker\x00")) {
-		t.Errorf("first packet received: %q", got)
-	}
-}
-
 func TestStdinBatchWithBadLine(t *testing.T) {
 	pc, addr := listen(t)
 	in := "# a comment\n/a i:1\n\n/b i:4x\n/c s:\"two words\"\nno-address\n"

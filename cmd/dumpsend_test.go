@@ -275,26 +275,6 @@ func receive(t *testing.T, pc net.PacketConn) []byte {
 	return buf[:n]
 }
 
-func TestStdinBatchWithBadLine(t *testing.T) {
-	pc, addr := listen(t)
-	in := "# a comment\n/a i:1\n\n/b i:4x\n/c s:\"two words\"\nno-address\n"
-	r := run(t, in, nil, "send", addr, "-")
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1", r.code)
-	}
-	wantErr := "oscli: error: line 4: argument 1 \"i:4x\": invalid int32\n" +
-		"oscli: error: line 6: address \"no-address\": an OSC address must start with '/'\n" +
-		"oscli: error: 2 of 4 lines could not be sent\n"
-	if r.err != wantErr {
-		t.Errorf("stderr %q\nwant   %q", r.err, wantErr)
-	}
-	for _, want := range []string{"/a\x00", "/c\x00"} {
-		if got := receive(t, pc); !bytes.HasPrefix(got, []byte(want)) {
-			t.Errorf("got %q, want %q", got, want)
-		}
-	}
-}
-
 // --repeat waits --interval on the clock between sends, exactly.
 func TestRepeat(t *testing.T) {
 	clk := clock.NewFake(t0)

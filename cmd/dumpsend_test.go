@@ -16,33 +16,6 @@ import (
 	"github.com/oscli/oscli/internal/testvec"
 )
 
-func TestSendToDump(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "2", "--time", "none")
-	if r := run(t, "", nil, "send", d.addr, "/1/fader", "f:0.5", "s:two words", "T", "[", "i:1", "]"); r.code != 0 {
-		t.Fatalf("send: %d %s", r.code, r.err)
-	}
-	if r := run(t, "", nil, "send", "udp://"+d.addr, "/x", "42", "2.5", "hello", "true", "nil", "s:42", "5000000000"); r.code != 0 {
-		t.Fatalf("send: %d %s", r.code, r.err)
-	}
-	r := d.wait(t)
-	got := lines(r.out)
-	want := []string{
-		`/1/fader f:0.5 s:"two words" T [ i:1 ]`,
-		`/x i:42 f:2.5 s:hello T N s:42 h:5000000000`,
-	}
-	if len(got) != 2 {
-		t.Fatalf("output %q", r.out)
-	}
-	for i := range want {
-		if _, msg, _ := strings.Cut(got[i], "  "); msg != want[i] {
-			t.Errorf("line %d: %q, want message %q", i, got[i], want[i])
-		}
-	}
-	if r.code != 0 || !strings.Contains(r.err, "oscli: 2 packets, ") || !strings.Contains(r.err, "listening on udp://127.0.0.1:") {
-		t.Errorf("exit %d, stderr %q", r.code, r.err)
-	}
-}
-
 func TestDumpIPv6(t *testing.T) {
 	if ln, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
 		t.Skip("no IPv6 loopback")
@@ -313,16 +286,6 @@ func TestAt(t *testing.T) {
 	}
 	if m := b.Elements[0].(*osc.Message); len(b.Elements) != 1 || m.Address != "/go" {
 		t.Errorf("elements %v", b.Elements)
-	}
-}
-
-func TestDryRun(t *testing.T) {
-	r := run(t, "", nil, "send", "--dry-run", "/my/pattern", "i:1", "i:3", "s:a string", "f:11.3")
-	want := "000:2f6d792f 70617474 65726e00 2c696973     /my/ patt ern. ,iis\n" +
-		"016:66000000 00000001 00000003 61207374     f... .... .... a st\n" +
-		"032:72696e67 00000000 4134cccd              ring .... A4..\n"
-	if r.code != 0 || r.out != want {
-		t.Errorf("exit %d, out:\n%s", r.code, r.out)
 	}
 }
 

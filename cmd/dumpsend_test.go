@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -293,52 +291,6 @@ func TestReply(t *testing.T) {
 	clk.Advance(1)
 	if r := b.wait(t); r.code != 0 || len(lines(r.out)) != 1 || !strings.HasSuffix(r.out, " "+addr+"  /pong i:12\n") || r.err != "" {
 		t.Errorf("exit %d, out %q, err %q", r.code, r.out, r.err)
-	}
-}
-
-func TestConfigEnvAndTargets(t *testing.T) {
-	pc, addr := listen(t)
-	_, port, _ := net.SplitHostPort(addr)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "oscli", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, []byte("port: 1\ntargets:\n  mixer: osc.udp://127.0.0.1:"+port+"/\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	xdg := map[string]string{"XDG_CONFIG_HOME": dir}
-	// @name from the config file.
-	if r := run(t, "", xdg, "send", "@mixer", "/by/name"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/name\x00")) {
-		t.Errorf("got %q", got)
-	}
-	// env beats file: the file says port 1, OSCLI_PORT the real one.
-	xdg["OSCLI_PORT"] = port
-	if r := run(t, "", xdg, "send", "/by/env"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/env\x00")) {
-		t.Errorf("got %q", got)
-	}
-	// flag beats env.
-	xdg["OSCLI_PORT"] = "1"
-	if r := run(t, "", xdg, "send", "-p", port, "/by/flag"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/flag\x00")) {
-		t.Errorf("got %q", got)
-	}
-	if r := run(t, "", xdg, "send", "@nosuch", "/x"); r.code != 2 || !strings.Contains(r.err, "unknown target @nosuch\noscli: hint: known targets: @mixer") {
-		t.Errorf("unknown target: %d %q", r.code, r.err)
-	}
-	if r := run(t, "", nil, "--config", filepath.Join(dir, "missing.yaml"), "send", "/x"); r.code != 2 || !strings.Contains(r.err, "missing.yaml does not exist") {
-		t.Errorf("missing config: %d %q", r.code, r.err)
-	}
-	if r := run(t, "", map[string]string{"OSCLI_PORT": "abc"}, "send", "/x"); r.code != 2 || !strings.Contains(r.err, `OSCLI_PORT="abc"`) {
-		t.Errorf("bad env: %d %q", r.code, r.err)
 	}
 }
 

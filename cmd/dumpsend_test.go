@@ -293,26 +293,3 @@ func TestReply(t *testing.T) {
 		t.Errorf("exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
 }
-
-func TestColorFlag(t *testing.T) {
-	for _, tt := range []struct {
-		args  []string
-		env   map[string]string
-		color bool
-	}{
-		{nil, nil, false},
-		{[]string{"--color", "always"}, map[string]string{"NO_COLOR": "1"}, true},
-		{nil, map[string]string{"CLICOLOR_FORCE": "1"}, true},
-		{[]string{"--color", "never"}, map[string]string{"CLICOLOR_FORCE": "1"}, false},
-	} {
-		d := start(t, tt.env, append([]string{"dump", "-H", "127.0.0.1", "-p", "0", "-n", "1"}, tt.args...)...)
-		sendRaw(t, d.addr, vectorData(t, "fader"))
-		r := d.wait(t)
-		if got := strings.Contains(r.out, "\x1b["); got != tt.color {
-			t.Errorf("%v %v: colour %v, want %v: %q", tt.args, tt.env, got, tt.color, r.out)
-		}
-	}
-	if r := run(t, "", nil, "--color", "sometimes", "send", "--dry-run", "/x"); r.code != 2 {
-		t.Errorf("bad --color accepted")
-	}
-}

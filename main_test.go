@@ -30,6 +30,14 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			// Under -race, every exit sleeps a second so that late reports
+			// get out (GORACE atexit_sleep_ms, 1000 by default), and the
+			// scripts run oscli about seventy times: nearly all of the 18 s
+			// this package took under -race.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			return nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitready":  waitReady,
 			"sendvector": sendVector,

@@ -34,14 +34,15 @@ type outLog struct {
 
 func (o *outLog) note(op string, p []byte) {
 	seq, sent, err := Parse(p, address, runID)
-	if err != nil {
-		panic(err)
-	}
-	if !sent.Equal(o.clk.Now()) {
-		panic(fmt.Sprintf("probe %d stamped %v at %v", seq, sent, o.clk.Now()))
+	c := fmt.Sprintf("%s %d +%v", op, seq, sent.Sub(t0))
+	switch now := o.clk.Now(); {
+	case err != nil:
+		c = fmt.Sprintf("%s %v", op, err)
+	case !sent.Equal(now):
+		c += fmt.Sprintf(" (at +%v)", now.Sub(t0)) // stamped with another time
 	}
 	o.mu.Lock()
-	o.calls = append(o.calls, fmt.Sprintf("%s %d +%v", op, seq, sent.Sub(t0)))
+	o.calls = append(o.calls, c)
 	o.probes++
 	o.mu.Unlock()
 }

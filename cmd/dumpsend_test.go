@@ -4,43 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/slip"
 	"github.com/oscli/oscli/internal/testvec"
 )
-
-func TestSendToDump(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "2", "--time", "none")
-	if r := run(t, "", nil, "send", d.addr, "/1/fader", "f:0.5", "s:two words", "T", "[", "i:1", "]"); r.code != 0 {
-		t.Fatalf("send: %d %s", r.code, r.err)
-	}
-	if r := run(t, "", nil, "send", "udp://"+d.addr, "/x", "42", "2.5", "hello", "true", "nil", "s:42", "5000000000"); r.code != 0 {
-		t.Fatalf("send: %d %s", r.code, r.err)
-	}
-	r := d.wait(t)
-	got := lines(r.out)
-	want := []string{
-		`/1/fader f:0.5 s:"two words" T [ i:1 ]`,
-		`/x i:42 f:2.5 s:hello T N s:42 h:5000000000`,
-	}
-	if len(got) != 2 {
-		t.Fatalf("output %q", r.out)
-	}
-	for i := range want {
-		if _, msg, _ := strings.Cut(got[i], "  "); msg != want[i] {
-			t.Errorf("line %d: %q, want message %q", i, got[i], want[i])
-		}
-	}
-	if r.code != 0 || !strings.Contains(r.err, "oscli: 2 packets, ") || !strings.Contains(r.err, "listening on udp://127.0.0.1:") {
-		t.Errorf("exit %d, stderr %q", r.code, r.err)
-	}
-}
 
 func TestDumpIPv6(t *testing.T) {
 	if ln, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
@@ -195,65 +167,25 @@ func vectorData(t *testing.T, name string) []byte {
 	return nil
 }
 
-// out returns what a background command has printed so far.
-func (b *background) out() string { return b.stdout.String() }
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func TestMalformedKeepsListening(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "3", "--time", "none")
-	sendRaw(t, d.addr, vectorData(t, "bad-unknown-tag"), vectorData(t, "bad-deep-bundles"), vectorData(t, "fader"))
-	r := d.wait(t)
-	got := lines(r.out)
-	if len(got) < 4 || !strings.HasSuffix(got[0], "#malformed 12 bytes: offset 5: unknown type tag 'x'") ||
-		got[1] != "000:2f610000 2c780000 00000000              /a.. ,x.. ...." {
-		t.Fatalf("output:\n%s", r.out)
-	}
-	if !strings.HasSuffix(got[len(got)-1], "/1/fader f:0.5") {
-		t.Errorf("last line %q", got[len(got)-1])
-	}
-	if r.code != 0 || !strings.Contains(r.err, "3 packets, 4044 bytes, 2 malformed, 0 filtered") {
-		t.Errorf("exit %d, summary %q", r.code, r.err)
-	}
-}
-
-func TestFilters(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", "2", "--time", "none",
-		"--filter", "/1/*", "--filter", "//level", "--exclude", "/1/ping")
-	for _, m := range [][]string{{"/1/ping"}, {"/2/fader", "f:1"}, {"/1/fader", "f:0.5"}, {"/mix/ch/3/level", "f:0.1"}} {
-		if r := run(t, "", nil, append([]string{"send", d.addr}, m...)...); r.code != 0 {
-			t.Fatal(r.err)
-		}
-	}
-	r := d.wait(t)
-	if got := lines(r.out); len(got) != 2 || !strings.HasSuffix(got[0], "/1/fader f:0.5") || !strings.HasSuffix(got[1], "/mix/ch/3/level f:0.1") {
-		t.Errorf("output:\n%s", r.out)
-	}
-	if !strings.Contains(r.err, "2 packets, ") || !strings.Contains(r.err, "2 filtered") {
-		t.Errorf("summary %q", r.err)
-	}
-	if r := run(t, "", nil, "dump", "--filter", "/a/[b"); r.code != 2 || !strings.Contains(r.err, `--filter: bad pattern "/a/[b" at offset 3: '[' without ']'`) {
-		t.Errorf("bad filter: %d %q", r.code, r.err)
-	}
-}
-
+// --timeout ends dump on its clock, exactly then; Ctrl-C ends it at once;
+// both print the summary.
 func TestDumpTimeoutAndInterrupt(t *testing.T) {
-	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--timeout", "50ms")
+	clk := clock.NewFake(t0)
+	d := startOn(t, clk, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--timeout", "5s")
+	if !clk.BlockUntil(1, 10*time.Second) {
+		t.Fatal("no --timeout timer")
+	}
+	clk.Advance(5*time.Second - 1)
+	if clk.Waiters() != 1 {
+		t.Fatal("--timeout fired early")
+	}
+	clk.Advance(1)
 	if r := d.wait(t); r.code != 0 || !strings.Contains(r.err, "oscli: 0 packets, 0 bytes, 0 malformed, 0 filtered") {
 		t.Errorf("timeout: %d %q", r.code, r.err)
 	}
 	d = start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none")
 	sendRaw(t, d.addr, vectorData(t, "fader"))
-	waitFor(t, func() bool { return d.out() != "" })
+	d.stdout.waitFor(t, func(out string) bool { return out != "" })
 	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: 1 packets, 20 bytes") {
 		t.Errorf("interrupt: %d %q", r.code, r.err)
 	}
@@ -294,92 +226,49 @@ func receive(t *testing.T, pc net.PacketConn) []byte {
 	return buf[:n]
 }
 
-// A bad argument: one line naming it, exit 2, and nothing sent (the first
-// packet the receiver sees is the marker sent afterwards).
-func TestBadArgumentSendsNothing(t *testing.T) {
-	pc, addr := listen(t)
-	tests := []struct {
-		args []string
-		err  string
-	}{
-		{[]string{"/a", "i:1", "f:2", "i:4x"}, `oscli: error: argument 3 "i:4x": invalid int32`},
-		{[]string{"/a", "[", "i:1"}, `oscli: error: argument 1 "[": '[' without ']'`},
-		{[]string{"/a", "t:soon"}, `oscli: error: argument 1 "t:soon": invalid time "soon"`},
-		{[]string{"/a", "b:@/nonexistent/file"}, `oscli: error: argument 1 "b:@/nonexistent/file": open /nonexistent/file: no such file or directory`},
-		{[]string{"--at", "later", "/a"}, `oscli: error: --at: invalid time "later"`},
-	}
-	for _, tt := range tests {
-		r := run(t, "", nil, append([]string{"send", addr}, tt.args...)...)
-		if r.code != 2 || len(lines(r.err)) != 1 || !strings.HasPrefix(r.err, tt.err) {
-			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, r.code, r.err, tt.err)
+// --repeat waits --interval on the clock between sends, exactly.
+func TestRepeat(t *testing.T) {
+	clk := clock.NewFake(t0)
+	b := launch(t, clk, nil, "send", "--dry-run", "/tick", "i:1", "--repeat", "3", "--interval", "1s")
+	dumps := func() int { return strings.Count(b.stdout.String(), "000:") }
+	for i := 1; i < 3; i++ {
+		if !clk.BlockUntil(1, 10*time.Second) {
+			t.Fatalf("not waiting after send %d", i)
 		}
-	}
-	if r := run(t, "", nil, "send", addr, "fader", "f:1"); r.code != 2 || !strings.Contains(r.err, `address "fader": an OSC address must start with '/'`) {
-		t.Errorf("no address: %d %q", r.code, r.err)
-	}
-	run(t, "", nil, "send", addr, "/marker")
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/marker\x00")) {
-		t.Errorf("first packet received: %q", got)
-	}
-}
-
-func TestStdinBatchWithBadLine(t *testing.T) {
-	pc, addr := listen(t)
-	in := "# a comment\n/a i:1\n\n/b i:4x\n/c s:\"two words\"\nno-address\n"
-	r := run(t, in, nil, "send", addr, "-")
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1", r.code)
-	}
-	wantErr := "oscli: error: line 4: argument 1 \"i:4x\": invalid int32\n" +
-		"oscli: error: line 6: address \"no-address\": an OSC address must start with '/'\n" +
-		"oscli: error: 2 of 4 lines could not be sent\n"
-	if r.err != wantErr {
-		t.Errorf("stderr %q\nwant   %q", r.err, wantErr)
-	}
-	for _, want := range []string{"/a\x00", "/c\x00"} {
-		if got := receive(t, pc); !bytes.HasPrefix(got, []byte(want)) {
-			t.Errorf("got %q, want %q", got, want)
+		if n := dumps(); n != i {
+			t.Fatalf("%d sent before the wait, want %d", n, i)
 		}
-	}
-}
-
-func TestRepeatAndAt(t *testing.T) {
-	pc, addr := listen(t)
-	if r := run(t, "", nil, "send", addr, "/tick", "i:1", "--repeat", "3", "--interval", "1ms"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	for range 3 {
-		if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/tick\x00")) {
-			t.Fatalf("got %q", got)
+		clk.Advance(time.Second - 1)
+		if clk.Waiters() != 1 || dumps() != i {
+			t.Fatalf("send %d went before the interval", i+1)
 		}
+		clk.Advance(1)
 	}
-	before := time.Now()
-	if r := run(t, "", nil, "send", addr, "--at", "+10s", "/go"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	got := receive(t, pc)
-	var b osc.Bundle
-	if err := osc.DecodeBundle(got, &b); err != nil {
-		t.Fatal(err)
-	}
-	if due := b.Timetag.Time().Sub(before); due < 10*time.Second || due > 11*time.Second {
-		t.Errorf("bundle due in %v", due)
-	}
-	if m := b.Elements[0].(*osc.Message); m.Address != "/go" {
-		t.Errorf("element %v", m)
-	}
-}
-
-func TestDryRun(t *testing.T) {
-	r := run(t, "", nil, "send", "--dry-run", "/my/pattern", "i:1", "i:3", "s:a string", "f:11.3")
-	want := "000:2f6d792f 70617474 65726e00 2c696973     /my/ patt ern. ,iis\n" +
-		"016:66000000 00000001 00000003 61207374     f... .... .... a st\n" +
-		"032:72696e67 00000000 4134cccd              ring .... A4..\n"
-	if r.code != 0 || r.out != want {
+	if r := b.wait(t); r.code != 0 || strings.Count(r.out, "000:2f746963 6b000000 2c690000 00000001") != 3 {
 		t.Errorf("exit %d, out:\n%s", r.code, r.out)
 	}
 }
 
+// --at +10s is ten seconds from the clock's now when it is sent.
+func TestAt(t *testing.T) {
+	pc, addr := listen(t)
+	if r := runOn(t, clock.NewFake(t0), "", nil, "send", addr, "--at", "+10s", "/go"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	var b osc.Bundle
+	if err := osc.DecodeBundle(receive(t, pc), &b); err != nil {
+		t.Fatal(err)
+	}
+	if want := osc.FromTime(t0.Add(10 * time.Second)); b.Timetag != want {
+		t.Errorf("time tag %v, want %v", b.Timetag, want)
+	}
+	if m := b.Elements[0].(*osc.Message); len(b.Elements) != 1 || m.Address != "/go" {
+		t.Errorf("elements %v", b.Elements)
+	}
+}
+
+// --reply prints what comes back on the sending socket until --timeout,
+// on the clock.
 func TestReply(t *testing.T) {
 	pc, addr := listen(t)
 	go func() {
@@ -392,54 +281,15 @@ func TestReply(t *testing.T) {
 		reply, _ := osc.AppendMessage(nil, &osc.Message{Address: "/pong", Args: []osc.Arg{osc.Int32(int32(n))}})
 		_, _ = pc.WriteTo(reply, from)
 	}()
-	r := run(t, "", nil, "send", addr, "/ping", "--reply", "--timeout", "500ms")
-	if r.code != 0 || !strings.Contains(r.out, addr+"  /pong i:12") {
+	clk := clock.NewFake(t0)
+	b := launch(t, clk, nil, "send", addr, "/ping", "--reply", "--timeout", "500ms")
+	b.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, addr+"  /pong i:12") })
+	clk.Advance(500*time.Millisecond - 1)
+	if clk.Waiters() != 1 {
+		t.Fatal("--timeout fired early")
+	}
+	clk.Advance(1)
+	if r := b.wait(t); r.code != 0 || len(lines(r.out)) != 1 || !strings.HasSuffix(r.out, " "+addr+"  /pong i:12\n") || r.err != "" {
 		t.Errorf("exit %d, out %q, err %q", r.code, r.out, r.err)
-	}
-}
-
-func TestConfigEnvAndTargets(t *testing.T) {
-	pc, addr := listen(t)
-	_, port, _ := net.SplitHostPort(addr)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "oscli", "config.yaml")
-	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, []byte("port: 1\ntargets:\n  mixer: osc.udp://127.0.0.1:"+port+"/\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	xdg := map[string]string{"XDG_CONFIG_HOME": dir}
-	// @name from the config file.
-	if r := run(t, "", xdg, "send", "@mixer", "/by/name"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/name\x00")) {
-		t.Errorf("got %q", got)
-	}
-	// env beats file: the file says port 1, OSCLI_PORT the real one.
-	xdg["OSCLI_PORT"] = port
-	if r := run(t, "", xdg, "send", "/by/env"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/env\x00")) {
-		t.Errorf("got %q", got)
-	}
-	// flag beats env.
-	xdg["OSCLI_PORT"] = "1"
-	if r := run(t, "", xdg, "send", "-p", port, "/by/flag"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	if got := receive(t, pc); !bytes.HasPrefix(got, []byte("/by/flag\x00")) {
-		t.Errorf("got %q", got)
-	}
-	if r := run(t, "", xdg, "send", "@nosuch", "/x"); r.code != 2 || !strings.Contains(r.err, "unknown target @nosuch\noscli: hint: known targets: @mixer") {
-		t.Errorf("unknown target: %d %q", r.code, r.err)
-	}
-	if r := run(t, "", nil, "--config", filepath.Join(dir, "missing.yaml"), "send", "/x"); r.code != 2 || !strings.Contains(r.err, "missing.yaml does not exist") {
-		t.Errorf("missing config: %d %q", r.code, r.err)
-	}
-	if r := run(t, "", map[string]string{"OSCLI_PORT": "abc"}, "send", "/x"); r.code != 2 || !strings.Contains(r.err, `OSCLI_PORT is "abc", not a whole number`) {
-		t.Errorf("bad env: %d %q", r.code, r.err)
 	}
 }

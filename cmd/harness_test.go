@@ -12,16 +12,24 @@ import (
 	"github.com/oscli/oscli/internal/clock"
 )
 
+// t0 is where the fake clock of a test starts.
+var t0 = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC)
+
 // syncBuffer is a bytes.Buffer safe for a command writing while a test
-// reads.
+// reads, and that tells a waiting test when it was written to.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced by each Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -29,6 +37,30 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor waits (up to 10 s) until what was written satisfies cond: a
+// ready signal from the output, not a sleep.
+func (s *syncBuffer) waitFor(t *testing.T, cond func(out string) bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		out := s.b.String()
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		written := s.written
+		s.mu.Unlock()
+		if cond(out) {
+			return
+		}
+		select {
+		case <-written:
+		case <-deadline:
+			t.Fatalf("output not as awaited within 10s:\n%s", out)
+		}
+	}
 }
 
 // result is what a finished command left.
@@ -40,11 +72,18 @@ type result struct {
 // run runs oscli in-process to completion.
 func run(t *testing.T, stdin string, getenv map[string]string, args ...string) result {
 	t.Helper()
+	return runOn(t, clock.Real, stdin, getenv, args...)
+}
+
+// runOn is run with a clock of the test's (a fake one, for exact times
+// in a command that does not wait).
+func runOn(t *testing.T, clk clock.Clock, stdin string, getenv map[string]string, args ...string) result {
+	t.Helper()
 	env, out, errb := testEnv(stdin)
 	if getenv != nil {
 		env.Getenv = func(k string) string { return getenv[k] }
 	}
-	env.Clock = clock.Real
+	env.Clock = clk
 	code := Run(context.Background(), env, args)
 	return result{code, out.String(), errb.String()}
 }
@@ -53,6 +92,7 @@ func run(t *testing.T, stdin string, getenv map[string]string, args ...string) r
 type background struct {
 	addr   string // the listener's address, once ready
 	stdout *syncBuffer
+	ready  chan string
 	cancel context.CancelFunc
 	done   chan result
 }
@@ -67,29 +107,60 @@ func start(t *testing.T, getenv map[string]string, args ...string) *background {
 // startOn is start with a clock of the test's (a fake one, for timing).
 func startOn(t *testing.T, clk clock.Clock, getenv map[string]string, args ...string) *background {
 	t.Helper()
-	ready := make(chan string, 1)
-	var out, errb syncBuffer
-	env := &Env{
-		In: strings.NewReader(""), Out: &out, Err: &errb, Clock: clk,
-		Getenv:   func(k string) string { return getenv[k] },
-		onListen: func(a string) { ready <- a },
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	bg := &background{cancel: cancel, done: make(chan result, 1), stdout: &out}
-	go func() {
-		code := Run(ctx, env, args)
-		bg.done <- result{code, out.String(), errb.String()}
-	}()
+	bg := launch(t, clk, getenv, args...)
 	select {
-	case a := <-ready:
+	case a := <-bg.ready:
 		bg.addr = strings.TrimPrefix(a, "udp://")
 	case r := <-bg.done:
 		t.Fatalf("%v exited before listening: %d %s", args, r.code, r.err)
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%v: not listening after 10s", args)
 	}
+	return bg
+}
+
+// launch runs oscli in the background and returns at once: for a command
+// that waits on a fake clock the test moves.
+func launch(t *testing.T, clk clock.Clock, getenv map[string]string, args ...string) *background {
+	t.Helper()
+	var out, errb syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	bg := &background{cancel: cancel, done: make(chan result, 1), stdout: &out, ready: make(chan string, 1)}
+	env := &Env{
+		In: strings.NewReader(""), Out: &out, Err: &errb, Clock: clk,
+		Getenv:   func(k string) string { return getenv[k] },
+		onListen: func(a string) { bg.ready <- a },
+	}
+	go func() {
+		code := Run(ctx, env, args)
+		bg.done <- result{code, out.String(), errb.String()}
+	}()
 	t.Cleanup(cancel)
 	return bg
+}
+
+// tick moves a fake clock on by step each time the command waits on it,
+// until the command ends, and returns what it left. For commands whose
+// waits all end on multiples of step.
+func (b *background) tick(t *testing.T, clk *clock.Fake, step time.Duration) result {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case r := <-b.done:
+			return r
+		case <-deadline:
+			b.cancel()
+			r := <-b.done
+			t.Fatalf("did not finish within 10s (clock moved to %v); stdout:\n%s\nstderr:\n%s", clk.Now(), r.out, r.err)
+		default:
+		}
+		// A short real wait, repeated: the command may be between two
+		// waits, or about to end.
+		if clk.BlockUntil(1, time.Millisecond) {
+			clk.Advance(step)
+		}
+	}
 }
 
 // wait waits for the command to end by itself (--count, --timeout).

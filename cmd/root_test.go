@@ -23,30 +23,6 @@ func testEnv(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	}, &out, &errb
 }
 
-func TestExitCodes(t *testing.T) {
-	tests := []struct {
-		args []string
-		code int
-		err  string
-	}{
-		{[]string{"version"}, 0, ""},
-		{[]string{"nosuch"}, 2, `oscli: error: unknown command "nosuch" for "oscli"`},
-		{[]string{"version", "--bad"}, 2, "oscli: error: unknown flag: --bad"},
-		{[]string{"version", "extra"}, 2, `oscli: error: unknown command "extra" for "oscli version"`},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			env, _, errb := testEnv("")
-			if code := Run(context.Background(), env, tt.args); code != tt.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb)
-			}
-			if first, _, _ := strings.Cut(errb.String(), "\n"); first != tt.err {
-				t.Errorf("stderr first line %q, want %q", first, tt.err)
-			}
-		})
-	}
-}
-
 func TestReport(t *testing.T) {
 	tests := []struct {
 		err  error

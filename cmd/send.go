@@ -234,8 +234,11 @@ func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error
 			return format.NewText(w, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
 		},
 	})
-	_ = c.SetReadDeadline(time.Now().Add(o.Timeout))
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	// The wait is on the command's clock, like every other wait; a read
+	// deadline in the past ends a Receive at once.
+	timeout := o.Clock.AfterFunc(o.Timeout, func() { _ = c.SetReadDeadline(longAgo) })
+	defer timeout.Stop()
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(longAgo) })
 	defer stop()
 	var rerr error
 	for {
@@ -263,3 +266,6 @@ func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error
 	}
 	return nil
 }
+
+// longAgo is a read deadline that has passed.
+var longAgo = time.Unix(1, 0)

@@ -295,28 +295,29 @@ func TestUnixSockets(t *testing.T) {
 // the pipeline's tests'): a future bundle waits until the clock reaches
 // its time tag; a late bundle and a message print at once.
 func TestSchedule(t *testing.T) {
-	clk := clock.NewFake(time.Now())
+	clk := clock.NewFake(t0)
 	d := startOn(t, clk, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--schedule", "-n", "3", "--time", "none")
-	due := clk.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
-	if r := run(t, "", nil, "bundle", d.addr, "--at", due, "/future"); r.code != 0 {
+	// The senders read the same clock, so the time tags are exact.
+	if r := runOn(t, clk, "", nil, "bundle", d.addr, "--at", "+1h", "/future"); r.code != 0 {
 		t.Fatal(r.err)
 	}
-	if r := run(t, "", nil, "bundle", d.addr, "--at", "-2s", "/past"); r.code != 0 {
+	if r := runOn(t, clk, "", nil, "bundle", d.addr, "--at", "-2s", "/past"); r.code != 0 {
 		t.Fatal(r.err)
 	}
 	if r := run(t, "", nil, "send", d.addr, "/now"); r.code != 0 {
 		t.Fatal(r.err)
 	}
-	waitFor(t, func() bool { return strings.Contains(d.out(), "/now") })
-	if strings.Contains(d.out(), "/future") {
-		t.Fatalf("printed before its time:\n%s", d.out())
+	d.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, "/now") })
+	clk.Advance(time.Hour - 1)
+	if out := d.stdout.String(); strings.Contains(out, "/future") {
+		t.Fatalf("printed before its time:\n%s", out)
 	}
-	clk.Advance(time.Hour)
+	clk.Advance(1)
 	r := d.wait(t)
 	got := lines(r.out)
-	if len(got) != 5 || !strings.Contains(got[0], "#bundle") || !strings.Contains(got[0], " late ") ||
+	if len(got) != 5 || !strings.Contains(got[0], "#bundle 2026-11-21T17:59:58.000000Z late 2s ") ||
 		!strings.HasSuffix(got[1], "/past") || !strings.HasSuffix(got[2], "/now") ||
-		!strings.Contains(got[3], " in +") || !strings.HasSuffix(got[4], "/future") {
+		!strings.Contains(got[3], "#bundle 2026-11-21T19:00:00.000000Z in +1h0m0s ") || !strings.HasSuffix(got[4], "/future") {
 		t.Errorf("output:\n%s", r.out)
 	}
 }
@@ -373,8 +374,10 @@ func TestInteropOscsendTCP(t *testing.T) {
 	}
 }
 
-// oscli over TCP with length prefixes into liblo's oscdump, and a bundle
-// for two seconds ahead that liblo holds and prints when due.
+// oscli over TCP with length prefixes (and UDP) into liblo's oscdump:
+// messages, and bundle time tags read back exactly; a bundle for the
+// future is held (the message sent after it prints first). No waiting
+// for it: when liblo prints it is liblo's business, the time tag ours.
 func TestInteropOscdumpTCPAndSchedule(t *testing.T) {
 	oscdump := needPeer(t, "oscdump")
 	for _, proto := range []string{"tcp", "udp"} {
@@ -392,17 +395,21 @@ func TestInteropOscdumpTCPAndSchedule(t *testing.T) {
 			if got := nextLine(t, linesc); !strings.HasSuffix(got, ` /tcp/len is 42 "two words"`) {
 				t.Errorf("oscdump printed %q", got)
 			}
-			sent := time.Now()
-			if r := run(t, "", nil, "bundle", "--framing", "len", "--at", "+2s", target, "/later", "i:1"); r.code != 0 {
+			// oscdump prints a message's time tag first: a bundle's, here.
+			if r := run(t, "", nil, "bundle", "--framing", "len", "--at", "2001-02-03T04:05:06.5Z", target, "/past", "i:2"); r.code != 0 {
 				t.Fatal(r.err)
 			}
-			got := nextLine(t, linesc)
-			took := time.Since(sent)
-			if !strings.HasSuffix(got, " /later i 1") {
-				t.Errorf("oscdump printed %q", got)
+			if got := nextLine(t, linesc); got != "be2601f2.80000000 /past i 2" {
+				t.Errorf("oscdump printed %q, want the time tag be2601f2.80000000", got)
 			}
-			if took < 1800*time.Millisecond || took > 4*time.Second {
-				t.Errorf("liblo printed the +2s bundle after %v", took)
+			if r := run(t, "", nil, "bundle", "--framing", "len", "--at", "+1h", target, "/later", "i:1"); r.code != 0 {
+				t.Fatal(r.err)
+			}
+			if r := run(t, "", nil, "send", "--framing", "len", target, "/after"); r.code != 0 {
+				t.Fatal(r.err)
+			}
+			if got := nextLine(t, linesc); !strings.HasSuffix(got, " /after ") {
+				t.Errorf("oscdump printed %q before /after: the +1h bundle was not held", got)
 			}
 		})
 	}
@@ -422,8 +429,11 @@ func freeTCPPort(t *testing.T) string {
 func TestTCPEchoReply(t *testing.T) {
 	d := tcpDump(t, "--echo", "--format", "json")
 	for _, framing := range []string{"slip", "len"} {
-		r := run(t, "", nil, "send", "--framing", framing, "tcp://"+tcpAddr(d), "/ping", "i:7", "--reply", "--timeout", "500ms")
-		if r.code != 0 || !strings.Contains(r.out, tcpAddr(d)+"  /ping i:7") {
+		clk := clock.NewFake(t0)
+		b := launch(t, clk, nil, "send", "--framing", framing, "tcp://"+tcpAddr(d), "/ping", "i:7", "--reply", "--timeout", "500ms")
+		b.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, tcpAddr(d)+"  /ping i:7") })
+		clk.Advance(500 * time.Millisecond)
+		if r := b.wait(t); r.code != 0 || len(lines(r.out)) != 1 {
 			t.Errorf("%s: %d out %q err %q", framing, r.code, r.out, r.err)
 		}
 	}

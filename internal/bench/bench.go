@@ -182,12 +182,27 @@ func (p *Pacer) Due(now time.Time) (int64, time.Time) {
 	if p.rate <= 0 {
 		return 1, now
 	}
-	want := int64(now.Sub(p.start).Seconds()*p.rate) + 1
-	if want > p.n {
-		return want - p.n, now
+	el := now.Sub(p.start)
+	if p.at(p.n) > el {
+		return 0, p.start.Add(p.at(p.n))
 	}
-	next := p.start.Add(time.Duration(float64(p.n) / p.rate * float64(time.Second)))
-	return 0, next
+	// Packets n…k are due. Count them with the same rounding as the time
+	// returned above, so that at that time one is due: estimating from
+	// the elapsed seconds alone can round the other way, and a caller
+	// would then sleep for nothing, again and again.
+	k := max(int64(el.Seconds()*p.rate), p.n)
+	for k > p.n && p.at(k) > el {
+		k--
+	}
+	for p.at(k+1) <= el {
+		k++
+	}
+	return k - p.n + 1, now
+}
+
+// at is when the k-th packet (from 0) is due, from the start.
+func (p *Pacer) at(k int64) time.Duration {
+	return time.Duration(float64(k) / p.rate * float64(time.Second))
 }
 
 // Sent records that k packets went out.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -78,5 +79,34 @@ func TestPacer(t *testing.T) {
 	// Woken 10 ms late: the 10 packets due go at once, no drift.
 	if n, _ := p.Due(start.Add(10*time.Millisecond + time.Microsecond)); n != 10 {
 		t.Errorf("late: %d", n)
+	}
+}
+
+// At the time Due says to look again, a packet is due: whatever the
+// rate's rounding, a caller never sleeps for nothing (on a fake clock it
+// would spin forever).
+func TestPacerNextIsDue(t *testing.T) {
+	start := time.Unix(0, 0)
+	for _, rate := range []float64{1, 3, 7, 300, 1000, 2000, 44100, 48000, 1e6} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			p := NewPacer(rate, start)
+			now := start
+			for i := range 20000 {
+				n, next := p.Due(now)
+				if n == 0 {
+					if !next.After(now) {
+						t.Fatalf("packet %d: nothing due at %v, look again at %v", i, now.Sub(start), next.Sub(start))
+					}
+					now = next
+					if n, _ = p.Due(now); n != 1 {
+						t.Fatalf("packet %d: %d due at %v, want 1", i, n, now.Sub(start))
+					}
+				}
+				if n != 1 {
+					t.Fatalf("packet %d: %d due at %v, want 1", i, n, now.Sub(start))
+				}
+				p.Sent(1)
+			}
+		})
 	}
 }

@@ -88,6 +88,9 @@ func Send(ctx context.Context, cfg Config, out Out, probe *Probe, recv *Receiver
 			}
 			n, next := pacer.Due(now)
 			if n == 0 {
+				if next.After(end) {
+					next = end // the warm-up lasts what was asked
+				}
 				_ = clk.Sleep(ctx, next.Sub(now))
 				continue
 			}

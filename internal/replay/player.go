@@ -55,7 +55,7 @@ type Options struct {
 // Stats are what a run did.
 type Stats struct {
 	Sent  int64
-	Bad   int64         // records skipped (each pass)
+	Bad   int64         // records skipped (counted in the first pass only)
 	Worst time.Duration // the latest a timed packet went out
 	Took  time.Duration
 }
@@ -86,9 +86,13 @@ func Play(ctx context.Context, rec Recording, sink Sink, o Options) (Stats, erro
 			}
 			var bad *record.BadRecordError
 			if errors.As(err, &bad) {
-				st.Bad++
-				if o.OnBad != nil && loop == 0 {
-					o.OnBad(bad)
+				// A File shows its bad records again on every pass, a
+				// Stream only on the first: count them once for both.
+				if loop == 0 {
+					st.Bad++
+					if o.OnBad != nil {
+						o.OnBad(bad)
+					}
 				}
 				continue
 			}

@@ -1,0 +1,242 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/transport"
+)
+
+func msg(addr string, args ...osc.Arg) *osc.Message { return &osc.Message{Address: addr, Args: args} }
+
+func encode(t *testing.T, p osc.Packet) []byte {
+	t.Helper()
+	b, err := osc.AppendPacket(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// receiver listens on loopback and delivers copies of what arrives.
+func receiver(t *testing.T, ep transport.Endpoint) (transport.Endpoint, <-chan []byte) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := transport.Listen(ctx, ep, transport.ListenConfig{})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ch := make(chan []byte, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = l.Serve(func(p *transport.Packet) { ch <- bytes.Clone(p.Data) })
+	}()
+	t.Cleanup(func() { cancel(); l.Close(); <-done })
+	return l.Addr(), ch // the listener is bound: its address is the ready signal
+}
+
+// arrive waits for the next n packets.
+func arrive(t *testing.T, ch <-chan []byte, n int) [][]byte {
+	t.Helper()
+	var got [][]byte
+	for range n {
+		select {
+		case p := <-ch:
+			got = append(got, p)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d packets arrived in 10s", len(got), n)
+		}
+	}
+	return got
+}
+
+// nothingYet fails if a packet has already arrived. (Loopback delivers
+// before the send returns, so a packet sent too early is there.)
+func nothingYet(t *testing.T, ch <-chan []byte, when string) {
+	t.Helper()
+	select {
+	case p := <-ch:
+		t.Fatalf("%s: %q arrived", when, p)
+	default:
+	}
+}
+
+// Queue (and QueuePacket) copy packets into a batch that goes out when
+// Batch are queued, Flush sends the rest, Send goes after what is
+// queued; every byte arrives as queued, in order; Sent counts what went
+// out. Over each transport once.
+func TestQueueFlushLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ep   func(t *testing.T) transport.Endpoint
+	}{
+		{"udp", func(*testing.T) transport.Endpoint {
+			return transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1"}
+		}},
+		{"tcp", func(*testing.T) transport.Endpoint {
+			return transport.Endpoint{Proto: transport.TCP, Host: "127.0.0.1"}
+		}},
+		{"unix", func(t *testing.T) transport.Endpoint {
+			return transport.Endpoint{Proto: transport.Unix, Path: filepath.Join(t.TempDir(), "osc.sock")}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			target, ch := receiver(t, tt.ep(t))
+			s, err := Open(context.Background(), Options{Target: target, Batch: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			pkts := []osc.Packet{
+				msg("/q/1", osc.Int32(1)), msg("/q/2", osc.String("two")), msg("/q/3"),
+				msg("/q/4", osc.Float32(0.5)), msg("/q/5", osc.Blob([]byte{1, 2, 3})),
+				&osc.Bundle{Timetag: osc.Immediately, Elements: []osc.Packet{msg("/q/6")}},
+				msg("/q/7"),
+			}
+			var want [][]byte
+			for _, p := range pkts {
+				want = append(want, encode(t, p))
+			}
+			queue := func(i int) {
+				t.Helper()
+				if i%2 == 0 {
+					buf := bytes.Clone(want[i])
+					if err := s.Queue(buf); err != nil {
+						t.Fatal(err)
+					}
+					clear(buf) // Queue keeps a copy
+				} else if err := s.QueuePacket(pkts[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got [][]byte
+			// 1, 2: queued; 3 fills the batch.
+			queue(0)
+			queue(1)
+			if s.Sent() != 0 {
+				t.Fatalf("sent %d before the batch was full", s.Sent())
+			}
+			nothingYet(t, ch, "two queued")
+			queue(2)
+			if s.Sent() != 3 {
+				t.Fatalf("sent %d once the batch was full, want 3", s.Sent())
+			}
+			got = append(got, arrive(t, ch, 3)...)
+			// 4, 5 queued; Flush sends them.
+			queue(3)
+			queue(4)
+			nothingYet(t, ch, "two more queued")
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if s.Sent() != 5 {
+				t.Fatalf("sent %d after Flush, want 5", s.Sent())
+			}
+			got = append(got, arrive(t, ch, 2)...)
+			// 6 queued, 7 sent now: 6 goes first.
+			queue(5)
+			if err := s.Send(want[6]); err != nil {
+				t.Fatal(err)
+			}
+			if s.Sent() != 7 {
+				t.Fatalf("sent %d after Send, want 7", s.Sent())
+			}
+			got = append(got, arrive(t, ch, 2)...)
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Errorf("packet %d: %x, want %x", i, got[i], want[i])
+				}
+			}
+			if err := s.Flush(); err != nil || s.Sent() != 7 {
+				t.Errorf("an empty Flush: %v, sent %d", err, s.Sent())
+			}
+		})
+	}
+}
+
+// Batch 1 sends each queued packet at once.
+func TestQueueBatchOne(t *testing.T) {
+	target, ch := receiver(t, transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1"})
+	s, err := Open(context.Background(), Options{Target: target, Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		m := msg("/one", osc.Int32(int32(i)))
+		if err := s.QueuePacket(m); err != nil {
+			t.Fatal(err)
+		}
+		if s.Sent() != int64(i+1) {
+			t.Fatalf("sent %d after %d queued", s.Sent(), i+1)
+		}
+		if got := arrive(t, ch, 1)[0]; !bytes.Equal(got, encode(t, m)) {
+			t.Errorf("got %x", got)
+		}
+	}
+}
+
+// Close sends what is still queued.
+func TestCloseFlushes(t *testing.T) {
+	target, ch := receiver(t, transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1"})
+	s, err := Open(context.Background(), Options{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := encode(t, msg("/last"))
+	if err := s.Queue(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := arrive(t, ch, 1)[0]; !bytes.Equal(got, m) || s.Sent() != 1 {
+		t.Errorf("got %x, sent %d", got, s.Sent())
+	}
+}
+
+// A dry run writes each packet's hexdump, a blank line between two, and
+// sends nothing; Sent counts the dumps.
+func TestDryRun(t *testing.T) {
+	var out strings.Builder
+	s, err := Open(context.Background(), Options{
+		Target: transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1", Port: 9}, Batch: 3,
+		DryRun: true, DryRunOut: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Client() != nil || s.String() != "dry run (udp://127.0.0.1:9)" {
+		t.Errorf("client %v, %q", s.Client(), s)
+	}
+	if err := s.Send(encode(t, msg("/a"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Queue(encode(t, msg("/b", osc.Int32(1)))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueuePacket(msg("/c", osc.String("hi"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "000:2f610000 2c000000                       /a.. ,...\n" +
+		"\n" +
+		"000:2f620000 2c690000 00000001              /b.. ,i.. ....\n" +
+		"\n" +
+		"000:2f630000 2c730000 68690000              /c.. ,s.. hi..\n"
+	if out.String() != want {
+		t.Errorf("dry run wrote:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if s.Sent() != 3 {
+		t.Errorf("sent %d, want 3", s.Sent())
+	}
+}

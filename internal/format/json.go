@@ -26,6 +26,8 @@ import (
 type JSON struct {
 	w   io.Writer
 	buf []byte
+	// Arrival times and bundle times, formatted once per second.
+	evTime, bundleTime timeCache
 }
 
 // NewJSON returns a JSON-lines renderer.
@@ -33,18 +35,21 @@ func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
 
 // Render writes one event.
 func (j *JSON) Render(ev *Event) error {
-	j.buf = AppendJSON(j.buf[:0], ev)
+	j.buf = appendJSON(j.buf[:0], ev, &j.evTime, &j.bundleTime)
 	j.buf = append(j.buf, '\n')
 	return writeAll(j.w, j.buf)
 }
 
-// jsonTime is RFC 3339 with all nine digits of nanoseconds.
-const jsonTime = "2006-01-02T15:04:05.000000000Z07:00"
-
 // AppendJSON appends the event as one JSON object (no newline).
 func AppendJSON(b []byte, ev *Event) []byte {
+	return appendJSON(b, ev, nil, nil)
+}
+
+// appendJSON is AppendJSON with caches for the arrival time and for the
+// times of bundles (nil: no cache).
+func appendJSON(b []byte, ev *Event, evTime, bundleTime *timeCache) []byte {
 	b = append(b, `{"time":"`...)
-	b = ev.Time.AppendFormat(b, jsonTime)
+	b = evTime.append(b, ev.Time)
 	b = append(b, `","from":`...)
 	b = appendJSONString(b, ev.From)
 	b = append(b, `,"proto":`...)
@@ -56,7 +61,7 @@ func AppendJSON(b []byte, ev *Event) []byte {
 	b = append(b, '"')
 	if ev.Packet != nil {
 		b = append(b, `,"packet":`...)
-		b = AppendJSONPacket(b, ev.Packet)
+		b = appendJSONPacket(b, ev.Packet, bundleTime)
 	} else {
 		err := ev.Err
 		if err == nil {
@@ -75,6 +80,10 @@ func AppendJSON(b []byte, ev *Event) []byte {
 
 // AppendJSONPacket appends a message or bundle object.
 func AppendJSONPacket(b []byte, p osc.Packet) []byte {
+	return appendJSONPacket(b, p, nil)
+}
+
+func appendJSONPacket(b []byte, p osc.Packet, times *timeCache) []byte {
 	switch p := p.(type) {
 	case *osc.Message:
 		b = append(b, `{"address":`...)
@@ -101,14 +110,14 @@ func AppendJSONPacket(b []byte, p osc.Packet) []byte {
 		if p.Timetag.IsImmediate() {
 			b = append(b, "immediately"...)
 		} else {
-			b = p.Timetag.Time().AppendFormat(b, jsonTime)
+			b = times.append(b, p.Timetag.Time())
 		}
 		b = append(b, `","elements":[`...)
 		for i, e := range p.Elements {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = AppendJSONPacket(b, e)
+			b = appendJSONPacket(b, e, times)
 		}
 		return append(b, "]}"...)
 	}

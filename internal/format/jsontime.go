@@ -41,14 +41,27 @@ func (c *timeCache) append(b []byte, t time.Time) []byte {
 	return append(b, c.tail...)
 }
 
-// appendNanos appends '.' and ns as exactly nine digits, as the layout's
-// ".000000000" does.
+// appendNanos appends '.' and ns (0 to 999999999) as exactly nine digits,
+// as the layout's ".000000000" does: two digits per division.
 func appendNanos(b []byte, ns int) []byte {
+	const pairs = "00010203040506070809" +
+		"10111213141516171819" +
+		"20212223242526272829" +
+		"30313233343536373839" +
+		"40414243444546474849" +
+		"50515253545556575859" +
+		"60616263646566676869" +
+		"70717273747576777879" +
+		"80818283848586878889" +
+		"90919293949596979899"
 	var d [10]byte
 	d[0] = '.'
-	for i := 9; i > 0; i-- {
-		d[i] = byte('0' + ns%10)
-		ns /= 10
+	u := uint(ns)
+	for i := 8; i > 0; i -= 2 {
+		p := u % 100 * 2
+		u /= 100
+		d[i], d[i+1] = pairs[p], pairs[p+1]
 	}
+	d[1] = byte('0' + u)
 	return append(b, d[:]...)
 }

@@ -1,11 +1,13 @@
 package format_test
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,58 @@ func TestRenderAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per packet, want 0", name, n)
 		}
 	}
+}
+
+// JSON renders straight into a bufio.Writer's free space when it can: the
+// lines are the same whatever the buffer size, one Write per packet, and
+// nothing allocates when lines keep crossing the buffer's end.
+func TestJSONIntoBufio(t *testing.T) {
+	evs := events(t)
+	for _, size := range []int{16, 100, 333, 4096, 64 << 10} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			var out bytes.Buffer
+			w := &countingWriter{Writer: bufio.NewWriterSize(&out, size)}
+			render(t, format.NewJSON(w), evs)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if w.writes != len(evs) {
+				t.Errorf("%d writes for %d packets", w.writes, len(evs))
+			}
+			golden(t, "json.golden", out.String())
+		})
+	}
+	t.Run("allocs", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("alloc counts are checked in full runs")
+		}
+		m := &osc.Message{Address: "/1/fader", Args: []osc.Arg{osc.Float32(0.5)}}
+		raw, _ := osc.AppendMessage(nil, m)
+		ev := format.Event{Time: arrival, From: "127.0.0.1:54321", Proto: "udp", Raw: raw, Packet: m}
+		r := format.NewJSON(bufio.NewWriterSize(discard{}, 1000))
+		for range 10 {
+			_ = r.Render(&ev)
+		}
+		// Per 1000 packets, not per packet: AllocsPerRun rounds down.
+		if n := testing.AllocsPerRun(5, func() {
+			for range 1000 {
+				_ = r.Render(&ev)
+			}
+		}); n != 0 {
+			t.Errorf("%v allocs per 1000 packets, want 0", n)
+		}
+	})
+}
+
+// countingWriter is a bufio.Writer that counts calls to Write.
+type countingWriter struct {
+	*bufio.Writer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Writer.Write(p)
 }
 
 type discard struct{}

@@ -25,19 +25,43 @@ import (
 // escaped.
 type JSON struct {
 	w   io.Writer
+	aw  appendWriter // w, when it lets us render into its free space
 	buf []byte
 	// Arrival times and bundle times, formatted once per second.
 	evTime, bundleTime timeCache
 }
 
+// appendWriter is what *bufio.Writer and *bytes.Buffer offer: an empty
+// slice over their free space, to append to and pass to Write at once,
+// which then copies nothing.
+type appendWriter interface {
+	io.Writer
+	Available() int
+	AvailableBuffer() []byte
+}
+
 // NewJSON returns a JSON-lines renderer.
-func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
+func NewJSON(w io.Writer) *JSON {
+	aw, _ := w.(appendWriter)
+	return &JSON{w: w, aw: aw}
+}
 
 // Render writes one event.
 func (j *JSON) Render(ev *Event) error {
-	j.buf = appendJSON(j.buf[:0], ev, &j.evTime, &j.bundleTime)
-	j.buf = append(j.buf, '\n')
-	return writeAll(j.w, j.buf)
+	dst := j.buf[:0]
+	// Render into the writer's buffer when it has as much room as ours.
+	// A line that outgrows it there would have outgrown ours too: the
+	// slice append allocates then becomes our buffer, so this allocates
+	// no more often than rendering into our buffer always would.
+	if j.aw != nil && j.aw.Available() >= cap(j.buf) {
+		dst = j.aw.AvailableBuffer()
+	}
+	b := appendJSON(dst, ev, &j.evTime, &j.bundleTime)
+	b = append(b, '\n')
+	if cap(b) != cap(dst) {
+		j.buf = b[:0] // append moved it to a new array, which is ours
+	}
+	return writeAll(j.w, b)
 }
 
 // AppendJSON appends the event as one JSON object (no newline).

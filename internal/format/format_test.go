@@ -227,6 +227,34 @@ func TestRenderAllocs(t *testing.T) {
 	}
 }
 
+// The renderer keeps formatted times and sources from packet to packet;
+// its lines stay those of the stateless AppendJSON when they change.
+func TestJSONRendererMatchesAppendJSON(t *testing.T) {
+	m := &osc.Message{Address: "/a", Args: []osc.Arg{osc.Int32(1)}}
+	bundle := func(at time.Time) *osc.Bundle {
+		return &osc.Bundle{Timetag: osc.FromTime(at), Elements: []osc.Packet{m}}
+	}
+	cet := time.FixedZone("CET", 3600)
+	evs := []format.Event{
+		{Time: arrival, From: "127.0.0.1:1", Proto: "udp", Packet: m},
+		{Time: arrival.Add(time.Millisecond), From: "127.0.0.1:1", Proto: "udp", Packet: bundle(arrival)},
+		{Time: arrival.Add(time.Second), From: "127.0.0.1:2", Proto: "udp", Packet: bundle(arrival.Add(time.Second))},
+		{Time: arrival.Add(time.Second).In(cet), From: "127.0.0.1:2", Proto: "tcp+slip", Packet: m},
+		{Time: arrival.Add(time.Second), From: "127.0.0.1:" + strconv.Itoa(2), Proto: "udp", Packet: m},
+		{Time: arrival.Add(-time.Hour), From: "", Proto: "", Packet: bundle(arrival.Add(-time.Nanosecond))},
+		{Time: arrival.Add(-time.Hour), From: "unix:/tmp/\x1b\"", Proto: "unix", Err: errors.New("bad")},
+		{Time: arrival.Add(-time.Hour), From: "", Proto: "", Packet: m},
+	}
+	var out bytes.Buffer
+	render(t, format.NewJSON(&out), evs)
+	lines := strings.SplitAfter(out.String(), "\n")
+	for i := range evs {
+		if want := string(format.AppendJSON(nil, &evs[i])) + "\n"; lines[i] != want {
+			t.Errorf("packet %d:\n got %q\nwant %q", i, lines[i], want)
+		}
+	}
+}
+
 // JSON renders straight into a bufio.Writer's free space when it can: the
 // lines are the same whatever the buffer size, one Write per packet, and
 // nothing allocates when lines keep crossing the buffer's end.

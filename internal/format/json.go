@@ -27,8 +27,14 @@ type JSON struct {
 	w   io.Writer
 	aw  appendWriter // w, when it lets us render into its free space
 	buf []byte
-	// Arrival times and bundle times, formatted once per second.
-	evTime, bundleTime timeCache
+	c   jsonCache
+}
+
+// jsonCache keeps what consecutive packets usually share, formatted.
+type jsonCache struct {
+	evTime, bundleTime timeCache // arrival and bundle times, per second
+	from, proto        string    // of the last packet, and
+	source             []byte    // `,"from":…,"proto":…` for them
 }
 
 // appendWriter is what *bufio.Writer and *bytes.Buffer offer: an empty
@@ -56,7 +62,7 @@ func (j *JSON) Render(ev *Event) error {
 	if j.aw != nil && j.aw.Available() >= cap(j.buf) {
 		dst = j.aw.AvailableBuffer()
 	}
-	b := appendJSON(dst, ev, &j.evTime, &j.bundleTime)
+	b := appendJSON(dst, ev, &j.c)
 	b = append(b, '\n')
 	if cap(b) != cap(dst) {
 		j.buf = b[:0] // append moved it to a new array, which is ours
@@ -66,18 +72,19 @@ func (j *JSON) Render(ev *Event) error {
 
 // AppendJSON appends the event as one JSON object (no newline).
 func AppendJSON(b []byte, ev *Event) []byte {
-	return appendJSON(b, ev, nil, nil)
+	return appendJSON(b, ev, nil)
 }
 
-// appendJSON is AppendJSON with caches for the arrival time and for the
-// times of bundles (nil: no cache).
-func appendJSON(b []byte, ev *Event, evTime, bundleTime *timeCache) []byte {
+// appendJSON is AppendJSON reusing what c keeps (nil: nothing).
+func appendJSON(b []byte, ev *Event, c *jsonCache) []byte {
+	var evTime, bundleTime *timeCache
+	if c != nil {
+		evTime, bundleTime = &c.evTime, &c.bundleTime
+	}
 	b = append(b, `{"time":"`...)
 	b = evTime.append(b, ev.Time)
-	b = append(b, `","from":`...)
-	b = appendJSONString(b, ev.From)
-	b = append(b, `,"proto":`...)
-	b = appendJSONString(b, ev.Proto)
+	b = append(b, '"')
+	b = c.appendSource(b, ev.From, ev.Proto)
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(len(ev.Raw)), 10)
 	b = append(b, `,"raw":"`...)
@@ -100,6 +107,26 @@ func appendJSON(b []byte, ev *Event, evTime, bundleTime *timeCache) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// appendSource appends the "from" and "proto" members, escaped only
+// when the source changes: usually once per run or per connection.
+func (c *jsonCache) appendSource(b []byte, from, proto string) []byte {
+	if c == nil {
+		return appendSource(b, from, proto)
+	}
+	if c.source == nil || from != c.from || proto != c.proto {
+		c.source = appendSource(c.source[:0], from, proto)
+		c.from, c.proto = from, proto
+	}
+	return append(b, c.source...)
+}
+
+func appendSource(b []byte, from, proto string) []byte {
+	b = append(b, `,"from":`...)
+	b = appendJSONString(b, from)
+	b = append(b, `,"proto":`...)
+	return appendJSONString(b, proto)
 }
 
 // AppendJSONPacket appends a message or bundle object.

@@ -1,11 +1,13 @@
 package format_test
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,86 @@ func TestRenderAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per packet, want 0", name, n)
 		}
 	}
+}
+
+// The renderer keeps formatted times and sources from packet to packet;
+// its lines stay those of the stateless AppendJSON when they change.
+func TestJSONRendererMatchesAppendJSON(t *testing.T) {
+	m := &osc.Message{Address: "/a", Args: []osc.Arg{osc.Int32(1)}}
+	bundle := func(at time.Time) *osc.Bundle {
+		return &osc.Bundle{Timetag: osc.FromTime(at), Elements: []osc.Packet{m}}
+	}
+	cet := time.FixedZone("CET", 3600)
+	evs := []format.Event{
+		{Time: arrival, From: "127.0.0.1:1", Proto: "udp", Packet: m},
+		{Time: arrival.Add(time.Millisecond), From: "127.0.0.1:1", Proto: "udp", Packet: bundle(arrival)},
+		{Time: arrival.Add(time.Second), From: "127.0.0.1:2", Proto: "udp", Packet: bundle(arrival.Add(time.Second))},
+		{Time: arrival.Add(time.Second).In(cet), From: "127.0.0.1:2", Proto: "tcp+slip", Packet: m},
+		{Time: arrival.Add(time.Second), From: "127.0.0.1:" + strconv.Itoa(2), Proto: "udp", Packet: m},
+		{Time: arrival.Add(-time.Hour), From: "", Proto: "", Packet: bundle(arrival.Add(-time.Nanosecond))},
+		{Time: arrival.Add(-time.Hour), From: "unix:/tmp/\x1b\"", Proto: "unix", Err: errors.New("bad")},
+		{Time: arrival.Add(-time.Hour), From: "", Proto: "", Packet: m},
+	}
+	var out bytes.Buffer
+	render(t, format.NewJSON(&out), evs)
+	lines := strings.SplitAfter(out.String(), "\n")
+	for i := range evs {
+		if want := string(format.AppendJSON(nil, &evs[i])) + "\n"; lines[i] != want {
+			t.Errorf("packet %d:\n got %q\nwant %q", i, lines[i], want)
+		}
+	}
+}
+
+// JSON renders straight into a bufio.Writer's free space when it can: the
+// lines are the same whatever the buffer size, one Write per packet, and
+// nothing allocates when lines keep crossing the buffer's end.
+func TestJSONIntoBufio(t *testing.T) {
+	evs := events(t)
+	for _, size := range []int{16, 100, 333, 4096, 64 << 10} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			var out bytes.Buffer
+			w := &countingWriter{Writer: bufio.NewWriterSize(&out, size)}
+			render(t, format.NewJSON(w), evs)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if w.writes != len(evs) {
+				t.Errorf("%d writes for %d packets", w.writes, len(evs))
+			}
+			golden(t, "json.golden", out.String())
+		})
+	}
+	t.Run("allocs", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("alloc counts are checked in full runs")
+		}
+		m := &osc.Message{Address: "/1/fader", Args: []osc.Arg{osc.Float32(0.5)}}
+		raw, _ := osc.AppendMessage(nil, m)
+		ev := format.Event{Time: arrival, From: "127.0.0.1:54321", Proto: "udp", Raw: raw, Packet: m}
+		r := format.NewJSON(bufio.NewWriterSize(discard{}, 1000))
+		for range 10 {
+			_ = r.Render(&ev)
+		}
+		// Per 1000 packets, not per packet: AllocsPerRun rounds down.
+		if n := testing.AllocsPerRun(5, func() {
+			for range 1000 {
+				_ = r.Render(&ev)
+			}
+		}); n != 0 {
+			t.Errorf("%v allocs per 1000 packets, want 0", n)
+		}
+	})
+}
+
+// countingWriter is a bufio.Writer that counts calls to Write.
+type countingWriter struct {
+	*bufio.Writer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Writer.Write(p)
 }
 
 type discard struct{}

@@ -25,30 +25,66 @@ import (
 // escaped.
 type JSON struct {
 	w   io.Writer
+	aw  appendWriter // w, when it lets us render into its free space
 	buf []byte
+	c   jsonCache
+}
+
+// jsonCache keeps what consecutive packets usually share, formatted.
+type jsonCache struct {
+	evTime, bundleTime timeCache // arrival and bundle times, per second
+	from, proto        string    // of the last packet, and
+	source             []byte    // `,"from":…,"proto":…` for them
+}
+
+// appendWriter is what *bufio.Writer and *bytes.Buffer offer: an empty
+// slice over their free space, to append to and pass to Write at once,
+// which then copies nothing.
+type appendWriter interface {
+	io.Writer
+	Available() int
+	AvailableBuffer() []byte
 }
 
 // NewJSON returns a JSON-lines renderer.
-func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
+func NewJSON(w io.Writer) *JSON {
+	aw, _ := w.(appendWriter)
+	return &JSON{w: w, aw: aw}
+}
 
 // Render writes one event.
 func (j *JSON) Render(ev *Event) error {
-	j.buf = AppendJSON(j.buf[:0], ev)
-	j.buf = append(j.buf, '\n')
-	return writeAll(j.w, j.buf)
+	dst := j.buf[:0]
+	// Render into the writer's buffer when it has as much room as ours.
+	// A line that outgrows it there would have outgrown ours too: the
+	// slice append allocates then becomes our buffer, so this allocates
+	// no more often than rendering into our buffer always would.
+	if j.aw != nil && j.aw.Available() >= cap(j.buf) {
+		dst = j.aw.AvailableBuffer()
+	}
+	b := appendJSON(dst, ev, &j.c)
+	b = append(b, '\n')
+	if cap(b) != cap(dst) {
+		j.buf = b[:0] // append moved it to a new array, which is ours
+	}
+	return writeAll(j.w, b)
 }
-
-// jsonTime is RFC 3339 with all nine digits of nanoseconds.
-const jsonTime = "2006-01-02T15:04:05.000000000Z07:00"
 
 // AppendJSON appends the event as one JSON object (no newline).
 func AppendJSON(b []byte, ev *Event) []byte {
+	return appendJSON(b, ev, nil)
+}
+
+// appendJSON is AppendJSON reusing what c keeps (nil: nothing).
+func appendJSON(b []byte, ev *Event, c *jsonCache) []byte {
+	var evTime, bundleTime *timeCache
+	if c != nil {
+		evTime, bundleTime = &c.evTime, &c.bundleTime
+	}
 	b = append(b, `{"time":"`...)
-	b = ev.Time.AppendFormat(b, jsonTime)
-	b = append(b, `","from":`...)
-	b = appendJSONString(b, ev.From)
-	b = append(b, `,"proto":`...)
-	b = appendJSONString(b, ev.Proto)
+	b = evTime.append(b, ev.Time)
+	b = append(b, '"')
+	b = c.appendSource(b, ev.From, ev.Proto)
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(len(ev.Raw)), 10)
 	b = append(b, `,"raw":"`...)
@@ -56,7 +92,7 @@ func AppendJSON(b []byte, ev *Event) []byte {
 	b = append(b, '"')
 	if ev.Packet != nil {
 		b = append(b, `,"packet":`...)
-		b = AppendJSONPacket(b, ev.Packet)
+		b = appendJSONPacket(b, ev.Packet, bundleTime)
 	} else {
 		err := ev.Err
 		if err == nil {
@@ -73,8 +109,32 @@ func AppendJSON(b []byte, ev *Event) []byte {
 	return append(b, '}')
 }
 
+// appendSource appends the "from" and "proto" members, escaped only
+// when the source changes: usually once per run or per connection.
+func (c *jsonCache) appendSource(b []byte, from, proto string) []byte {
+	if c == nil {
+		return appendSource(b, from, proto)
+	}
+	if c.source == nil || from != c.from || proto != c.proto {
+		c.source = appendSource(c.source[:0], from, proto)
+		c.from, c.proto = from, proto
+	}
+	return append(b, c.source...)
+}
+
+func appendSource(b []byte, from, proto string) []byte {
+	b = append(b, `,"from":`...)
+	b = appendJSONString(b, from)
+	b = append(b, `,"proto":`...)
+	return appendJSONString(b, proto)
+}
+
 // AppendJSONPacket appends a message or bundle object.
 func AppendJSONPacket(b []byte, p osc.Packet) []byte {
+	return appendJSONPacket(b, p, nil)
+}
+
+func appendJSONPacket(b []byte, p osc.Packet, times *timeCache) []byte {
 	switch p := p.(type) {
 	case *osc.Message:
 		b = append(b, `{"address":`...)
@@ -101,14 +161,14 @@ func AppendJSONPacket(b []byte, p osc.Packet) []byte {
 		if p.Timetag.IsImmediate() {
 			b = append(b, "immediately"...)
 		} else {
-			b = p.Timetag.Time().AppendFormat(b, jsonTime)
+			b = times.append(b, p.Timetag.Time())
 		}
 		b = append(b, `","elements":[`...)
 		for i, e := range p.Elements {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = AppendJSONPacket(b, e)
+			b = appendJSONPacket(b, e, times)
 		}
 		return append(b, "]}"...)
 	}
@@ -185,39 +245,57 @@ func appendHex(b, data []byte) []byte {
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	// What needs no escape is appended a run at a time: addresses and
+	// sources are usually nothing else.
+	run := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
-			b = append(b, c)
+		if jsonPlain[c] {
 			i++
 			continue
 		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\r':
-				b = append(b, '\\', 'r')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			bad := r == utf8.RuneError && n == 1
+			if !bad && !(r >= 0x80 && r <= 0x9f) && r != 0x2028 && r != 0x2029 {
+				i += n // printable: part of the run
+				continue
 			}
-			i++
+			b = append(b, s[run:i]...)
+			if bad {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+			}
+			i += n
+			run = i
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b = append(b, `\ufffd`...)
-		case r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029:
-			b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		b = append(b, s[run:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
 		default:
-			b = append(b, s[i:i+n]...)
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
-		i += n
+		i++
+		run = i
 	}
+	b = append(b, s[run:]...)
 	return append(b, '"')
 }
+
+// jsonPlain marks the bytes appendJSONString copies as they are: printable
+// ASCII but '"' and '\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := ' '; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()

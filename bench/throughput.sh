@@ -5,11 +5,12 @@
 #   bench/throughput.sh [SECONDS] [OLD_OSCLI]
 #   RATES="300000 400000" bench/throughput.sh 5 /tmp/oscli-before
 #
-# 1. dump: `oscli bench PORT --rate R` floods a dump printing text or JSON
-#    into a pipe; loss = 1 - dump's count / bench's sent. The baseline is
-#    `oscli bench --rate R` against its own in-process plain-socket receiver.
-#    With OLD_OSCLI (a binary built from an earlier commit), its dump is
-#    measured in the same run, flooded by the same sender: before/after.
+# 1. dump: bench/flood (an independent sendmmsg sender sharing no code with
+#    oscli) floods a dump printing text or JSON into a pipe with 20-byte
+#    messages at R/s; loss = 1 - dump's count / flood's sent. The baseline
+#    is `oscli bench --rate R` against its own in-process plain-socket
+#    receiver. With OLD_OSCLI (a binary built from an earlier commit), its
+#    dump is measured in the same run, flooded the same way: before/after.
 # 2. senders with batching on (--batch 64) and off (--batch 1): bench
 #    --rate 0, send - from stdin, replay --no-timing.
 # 3. codec, matcher and renderer ns/op and allocs/op (go test -bench).
@@ -20,6 +21,8 @@ old=${2:-}
 rates=${RATES:-50000 100000 200000 300000 400000}
 bin=$(mktemp -d)/oscli
 go build -o "$bin" .
+flood=$(dirname "$bin")/flood
+go build -o "$flood" ./bench/flood
 port=$((20000 + RANDOM % 20000))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$(dirname "$bin")"' EXIT
@@ -33,14 +36,14 @@ dumploss() {
     2>"$tmp/dump.err" | cat >/dev/null &
   while [ ! -s "$tmp/ready" ]; do sleep 0.05; done
   local sent got
-  sent=$("$bin" bench "$port" --rate "$3" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
+  sent=$("$flood" "$port" "$3" "$secs" | cut -d' ' -f1)
   wait
   rm -f "$tmp/ready"
   got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
   python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')"
 }
 
-echo "== dump loss at fixed rates (${secs}s each; 52-byte bench probes)"
+echo "== dump loss at fixed rates (${secs}s each; 20-byte messages from bench/flood)"
 header=(rate baseline "text | pipe" "json | pipe")
 [ -n "$old" ] && header+=("old text" "old json")
 header+=("liblo oscdump")
@@ -62,9 +65,9 @@ for rate in $rates; do
       [ -s "$tmp/oscdump.out" ] && break
       sleep 0.05
     done
-    sent=$("$bin" bench "$port" --rate "$rate" --duration "${secs}s" --json 2>/dev/null | json "d['sent']")
+    sent=$("$flood" "$port" "$rate" "$secs" | cut -d' ' -f1)
     wait
-    got=$(grep -c '/oscli/bench' "$tmp/oscdump.out" || true)
+    got=$(grep -c ' /1/fader ' "$tmp/oscdump.out" || true)
     liblo=$(python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')")
   fi
   printf '%-8s %-20s' "$rate" "$base"

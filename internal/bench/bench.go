@@ -173,8 +173,17 @@ type Pacer struct {
 }
 
 // NewPacer paces at rate packets per second from start; rate 0 means as
-// fast as possible.
-func NewPacer(rate float64, start time.Time) *Pacer { return &Pacer{rate: rate, start: start} }
+// fast as possible, and so does a rate above one packet a nanosecond
+// (MaxRate), which no clock can space.
+func NewPacer(rate float64, start time.Time) *Pacer {
+	if rate > MaxRate {
+		rate = 0
+	}
+	return &Pacer{rate: rate, start: start}
+}
+
+// MaxRate is the highest rate a Pacer spaces: one packet a nanosecond.
+const MaxRate = 1e9
 
 // Due returns how many packets may be sent now, and when to look again
 // if none.
@@ -200,9 +209,15 @@ func (p *Pacer) Due(now time.Time) (int64, time.Time) {
 	return k - p.n + 1, now
 }
 
-// at is when the k-th packet (from 0) is due, from the start.
+// at is when the k-th packet (from 0) is due, from the start; a time past
+// what a Duration holds (a rate of one packet in centuries) is the
+// longest Duration.
 func (p *Pacer) at(k int64) time.Duration {
-	return time.Duration(float64(k) / p.rate * float64(time.Second))
+	d := float64(k) / p.rate * float64(time.Second)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
 
 // Sent records that k packets went out.

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,5 +110,46 @@ func TestPacerNextIsDue(t *testing.T) {
 				p.Sent(1)
 			}
 		})
+	}
+}
+
+// Rates at the edges of what a Duration can space neither overflow nor
+// spin: one packet in millennia waits (for the longest Duration), a rate
+// above one packet a nanosecond is as fast as possible.
+func TestPacerExtremeRates(t *testing.T) {
+	start := time.Unix(0, 0)
+	slow := NewPacer(1e-12, start)
+	if n, _ := slow.Due(start); n != 1 {
+		t.Fatalf("slow: %d due at start", n)
+	}
+	slow.Sent(1)
+	if n, next := slow.Due(start.Add(time.Hour)); n != 0 || next.Sub(start) != math.MaxInt64 {
+		t.Errorf("slow: %d due, next at %v", n, next.Sub(start))
+	}
+	for _, rate := range []float64{1e10, 1e300} {
+		fast := NewPacer(rate, start)
+		if n, next := fast.Due(start.Add(time.Second)); n != 1 || !next.Equal(start.Add(time.Second)) {
+			t.Errorf("%g: %d due, next %v", rate, n, next)
+		}
+	}
+}
+
+// Without echoes the loss is unknown, not 100 %: the table says so and
+// the JSON has null.
+func TestReportUnknownLoss(t *testing.T) {
+	r := &Report{Mode: "none", Sent: 5, Lost: 5}
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "lost        unknown (no echoes came back)\n") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	if j := r.JSON(); !strings.Contains(j, `"lost":null,"loss_percent":null,`) {
+		t.Errorf("json: %s", j)
+	}
+	r.Mode = "round-trip"
+	if j := r.JSON(); !strings.Contains(j, `"lost":5,"loss_percent":100.0000,`) {
+		t.Errorf("json: %s", j)
 	}
 }

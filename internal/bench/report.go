@@ -52,6 +52,15 @@ func (r *Report) LossPercent() float64 {
 	return 100 * float64(r.Lost) / float64(r.Sent)
 }
 
+// lostText is the table's loss: a count and a share, or unknown when
+// nothing came back to count (a target that does not echo).
+func (r *Report) lostText() string {
+	if r.Mode == "none" {
+		return "unknown (no echoes came back)"
+	}
+	return fmt.Sprintf("%d (%.3f%%)", r.Lost, r.LossPercent())
+}
+
 // WriteTable prints the report as an aligned table.
 func (r *Report) WriteTable(w io.Writer) error {
 	rows := [][2]string{
@@ -60,7 +69,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		{"packet", strconv.Itoa(r.Size) + " bytes"},
 		{"sent", fmt.Sprintf("%d (%.0f msgs/s)", r.Sent, r.SentRate)},
 		{"received", fmt.Sprintf("%d (%.0f msgs/s, %.2f MB/s)", r.Received, r.RecvRate, r.MBPerSec)},
-		{"lost", fmt.Sprintf("%d (%.3f%%)", r.Lost, r.LossPercent())},
+		{"lost", r.lostText()},
 		{"reordered", strconv.FormatInt(r.Reordered, 10)},
 		{"duplicates", strconv.FormatInt(r.Duplicates, 10)},
 	}
@@ -90,13 +99,18 @@ func fmtDur(d time.Duration) string {
 	return d.Round(100 * time.Nanosecond).String()
 }
 
-// JSON returns the report as one JSON object, durations in microseconds.
+// JSON returns the report as one JSON object, durations in microseconds;
+// lost and loss_percent are null when the loss is unknown.
 func (r *Report) JSON() string {
 	us := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) }
+	lost, pct := strconv.FormatInt(r.Lost, 10), strconv.FormatFloat(r.LossPercent(), 'f', 4, 64)
+	if r.Mode == "none" {
+		lost, pct = "null", "null"
+	}
 	return fmt.Sprintf(`{"target":%q,"proto":%q,"latency":%q,"packet_bytes":%d,"rate":%g,"duration_s":%.3f,`+
-		`"sent":%d,"received":%d,"lost":%d,"loss_percent":%.4f,"reordered":%d,"duplicates":%d,`+
+		`"sent":%d,"received":%d,"lost":%s,"loss_percent":%s,"reordered":%d,"duplicates":%d,`+
 		`"sent_per_sec":%.0f,"msgs_per_sec":%.0f,"mb_per_sec":%.3f,"p50_us":%s,"p90_us":%s,"p99_us":%s,"max_us":%s}`,
 		r.Target, r.Proto, r.Mode, r.Size, r.Rate, r.Duration.Seconds(),
-		r.Sent, r.Received, r.Lost, r.LossPercent(), r.Reordered, r.Duplicates,
+		r.Sent, r.Received, lost, pct, r.Reordered, r.Duplicates,
 		r.SentRate, r.RecvRate, r.MBPerSec, us(r.P50), us(r.P90), us(r.P99), us(r.Max))
 }

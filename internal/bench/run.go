@@ -128,27 +128,27 @@ func Send(ctx context.Context, cfg Config, out Out, probe *Probe, recv *Receiver
 		if cfg.Count > 0 {
 			n = min(n, cfg.Count-seq)
 		}
-		for n > 0 {
-			k := min(n, int64(batch))
-			if k == 1 {
-				if err := out.Send(probe.Encode(seq, clk.Now())); err != nil {
-					return seq, clk.Now().Sub(start), err
-				}
-			} else {
-				at := clk.Now()
-				for i := range k {
-					if err := out.Queue(probe.Encode(seq+i, at)); err != nil {
-						return seq, clk.Now().Sub(start), err
-					}
-				}
-				if err := out.Flush(); err != nil {
+		// One batch at a time: the loop then looks at the clock, the end
+		// and ctx again, so a rate the machine cannot reach still stops
+		// at --duration and at Ctrl-C.
+		k := min(n, int64(batch))
+		if k == 1 {
+			if err := out.Send(probe.Encode(seq, clk.Now())); err != nil {
+				return seq, clk.Now().Sub(start), err
+			}
+		} else {
+			at := clk.Now()
+			for i := range k {
+				if err := out.Queue(probe.Encode(seq+i, at)); err != nil {
 					return seq, clk.Now().Sub(start), err
 				}
 			}
-			seq += k
-			n -= k
-			pacer.Sent(k)
+			if err := out.Flush(); err != nil {
+				return seq, clk.Now().Sub(start), err
+			}
 		}
+		seq += k
+		pacer.Sent(k)
 		if cfg.Progress != nil && !now.Before(progress) {
 			progress = now.Add(every)
 			cfg.Progress(now.Sub(start), seq, recv.Received())

@@ -406,3 +406,33 @@ func TestLossAndReordering(t *testing.T) {
 		t.Errorf("%+v", rep)
 	}
 }
+
+// A rate the machine cannot reach still ends at Duration: every batch
+// takes a millisecond here, and Send stops once 10 ms have passed instead
+// of first sending everything that was due.
+func TestSendUnreachableRateEndsOnTime(t *testing.T) {
+	clk := clock.NewFake(t0)
+	out := &slowOut{clk: clk}
+	probe := NewProbe(address, runID, 0)
+	sent, took, err := Send(context.Background(), Config{Clock: clk, Rate: 1e9, Duration: 10 * time.Millisecond, Batch: 64},
+		out, probe, NewReceiver(address, runID, clk))
+	// At the start one probe is due (sent alone), then a full batch every
+	// millisecond.
+	if err != nil || took != 10*time.Millisecond || sent != 1+9*64 || out.flushes != 9 {
+		t.Fatalf("sent %d in %v (%d flushes), err %v; want 577 in 10ms", sent, took, out.flushes, err)
+	}
+}
+
+// slowOut takes a millisecond of the fake clock for every batch.
+type slowOut struct {
+	clk     *clock.Fake
+	flushes int
+}
+
+func (o *slowOut) Send([]byte) error  { o.clk.Advance(time.Millisecond); return nil }
+func (o *slowOut) Queue([]byte) error { return nil }
+func (o *slowOut) Flush() error {
+	o.flushes++
+	o.clk.Advance(time.Millisecond)
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -118,12 +119,29 @@ A record that cannot be read is reported with its line number and skipped
 func runReplay(ctx context.Context, o *replayOptions) error {
 	var rec replay.Recording
 	var detected *string
-	if o.File == "-" {
-		r := &replay.Stream{R: o.IO.In, Format: o.Format, Now: o.Clock.Now()}
-		rec, detected = r, &r.Format
-	} else {
-		r := &replay.File{Path: o.File, Format: o.Format, Now: o.Clock.Now()}
-		defer r.Close()
+	// A regular file is read again for each loop; stdin, a pipe or a FIFO
+	// can be read only once, so its records are kept to loop.
+	in := o.IO.In
+	if o.File != "-" {
+		fi, err := os.Stat(o.File)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			r := &replay.File{Path: o.File, Format: o.Format, Now: o.Clock.Now()}
+			defer r.Close()
+			rec, detected = r, &r.Format
+		} else {
+			f, err := os.Open(o.File)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			in = f
+		}
+	}
+	if rec == nil {
+		r := &replay.Stream{R: in, Format: o.Format, Now: o.Clock.Now()}
 		rec, detected = r, &r.Format
 	}
 	po := o.Play

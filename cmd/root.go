@@ -16,6 +16,7 @@ package cmd
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -70,8 +71,12 @@ value is a usage error.`,
 	pf.StringVar(&env.configPath, "config", "", "config `FILE` (default $OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml; see 'oscli --help')")
 	pf.StringVar(&env.colorMode, "color", "auto", "colour output: auto, always or never")
 	pf.BoolVarP(&env.verbose, "verbose", "v", false, "say more on stderr (socket buffer sizes, framing, timing)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &usageError{err: err, hint: "see 'oscli --help'"}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		hint := "see '" + c.CommandPath() + " --help'"
+		if moved, ok := movedFlags[c.Name()+" "+strings.TrimPrefix(err.Error(), "unknown flag: ")]; ok {
+			hint = moved
+		}
+		return &usageError{err: err, hint: hint}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 	cmds := []*cobra.Command{newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil),
@@ -97,6 +102,14 @@ value is a usage error.`,
 	}
 	root.AddCommand(newVersionCmd(env), newGenDocsCmd(env))
 	return root
+}
+
+// movedFlags are flags an earlier release had, by "command --flag", with
+// what to use now.
+var movedFlags = map[string]string{
+	"send --loop":    "multicast loopback is --mcast-loop now (replay's --loop counts plays)",
+	"bundle --loop":  "multicast loopback is --mcast-loop now (replay's --loop counts plays)",
+	"bundle --batch": "bundle sends one packet, so it has no --batch",
 }
 
 // flagSet reports whether the user gave the flag on the command line.

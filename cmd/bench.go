@@ -114,24 +114,20 @@ terminal. Probes sent during --warmup are not counted.`,
 	fs.StringVar(&o.Address, "address", "/oscli/bench", "address of the probe messages")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "send this long first without counting")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as one JSON object")
-	df.register(fs, &o.Delivery, true)
-	fs.Lookup("dry-run").Hidden = true
+	df.register(fs, &o.Delivery, true, false)
 	return c
 }
 
 func runBench(ctx context.Context, o *benchOptions) error {
-	if o.Delivery.DryRun {
-		return usageErrorf("bench has no --dry-run")
-	}
 	var rb [8]byte
 	_, _ = rand.Read(rb[:])
 	recv := bench.NewReceiver(o.Address, int64(binary.BigEndian.Uint64(rb[:])>>1), o.Clock)
 	rep := &bench.Report{Rate: o.Rate, Mode: "round-trip"}
 	d := o.Delivery
+	// Probes come back to bench's own receiver on loopback, or as echoes
+	// on the sending socket.
 	var wg sync.WaitGroup
-	// Probes come back on the sending socket (echoes), or to bench's own
-	// receiver on loopback.
-	var receive func(s *sender.Sender) func()
+	stopRecv := func() {}
 	if !o.HasTarget {
 		rep.Mode = "one-way"
 		l, err := transport.Listen(ctx, transport.Endpoint{Proto: d.Target.Proto, Host: "127.0.0.1"}, transport.ListenConfig{})
@@ -139,39 +135,31 @@ func runBench(ctx context.Context, o *benchOptions) error {
 			return err
 		}
 		d.Target = l.Addr()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = l.Serve(func(p *transport.Packet) { recv.Packet(p.Data) })
-		}()
-		receive = func(*sender.Sender) func() { return func() { l.Close() } }
+		wg.Go(func() { _ = l.Serve(func(p *transport.Packet) { recv.Packet(p.Data) }) })
+		stopRecv = func() { l.Close() }
 	} else {
 		// Echoes arrive in bursts: give the sending socket a large buffer.
 		d.RecvBuffer = transport.DefaultRecvBuffer
-		receive = func(s *sender.Sender) func() {
-			c := s.Client()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					p, err := c.Receive()
-					if err != nil {
-						return
-					}
-					recv.Packet(p.Data)
-				}
-			}()
-			return func() { c.Close() }
-		}
 	}
 	s, err := sender.Open(ctx, d)
 	if err != nil {
-		if !o.HasTarget {
-			receive(nil)()
-		}
+		stopRecv()
+		wg.Wait()
 		return err
 	}
-	stopRecv := receive(s)
+	if o.HasTarget {
+		c := s.Client()
+		wg.Go(func() {
+			for {
+				p, err := c.Receive()
+				if err != nil {
+					return
+				}
+				recv.Packet(p.Data)
+			}
+		})
+		stopRecv = func() { c.Close() }
+	}
 	rep.Target, rep.Proto = d.Target.String(), d.Target.Proto
 	if d.Target.Proto == transport.TCP {
 		rep.Proto += "+" + string(d.Framing)

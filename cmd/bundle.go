@@ -104,7 +104,7 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 	nf.register(fs, "127.0.0.1", "host to send to")
 	fs.StringVar(&at, "at", "immediately", "the bundle's time tag, `WHEN`")
 	fs.BoolVar(&o.JSON, "json", false, "with '-': read message or bundle objects as JSON lines")
-	df.register(fs, &o.Delivery, false)
+	df.register(fs, &o.Delivery, false, true)
 	return c
 }
 

@@ -18,9 +18,12 @@ type deliveryFlags struct {
 }
 
 // register adds the delivery flags; batch says whether the command queues
-// packets (bundle sends one).
-func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch bool) {
-	fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
+// packets (bundle sends one), dryRun whether it can print instead of
+// sending (bench cannot).
+func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch, dryRun bool) {
+	if dryRun {
+		fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
+	}
 	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
 	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
 	fs.BoolVar(&o.MulticastLoop, "mcast-loop", true, "multicast loopback: deliver to listeners on this host too (--mcast-loop=false to stop)")

@@ -111,7 +111,7 @@ A record that cannot be read is reported with its line number and skipped
 	fs.BoolVar(&o.Play.NoTiming, "no-timing", false, "send as fast as possible")
 	fs.Float64Var(&o.Play.Rate, "rate", 0, "for recordings without times: messages per second (0: back to back)")
 	fs.BoolVar(&o.Play.Retime, "retime", false, "shift bundle time tags by the replay offset")
-	df.register(fs, &o.Delivery, true)
+	df.register(fs, &o.Delivery, true, true)
 	fs.Lookup("dry-run").Usage = "print what would be sent, with times, instead of sending"
 	return c
 }

@@ -142,7 +142,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
 	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
 	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
-	df.register(fs, &o.Delivery, true)
+	df.register(fs, &o.Delivery, true, true)
 	return c
 }
 

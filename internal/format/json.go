@@ -129,11 +129,8 @@ func appendSource(b []byte, from, proto string) []byte {
 	return appendJSONString(b, proto)
 }
 
-// AppendJSONPacket appends a message or bundle object.
-func AppendJSONPacket(b []byte, p osc.Packet) []byte {
-	return appendJSONPacket(b, p, nil)
-}
-
+// appendJSONPacket appends a message or bundle object; times caches the
+// formatting of bundle times (nil formats each).
 func appendJSONPacket(b []byte, p osc.Packet, times *timeCache) []byte {
 	switch p := p.(type) {
 	case *osc.Message:

@@ -3,11 +3,14 @@ package sender
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/transport"
 )
@@ -238,5 +241,40 @@ func TestDryRun(t *testing.T) {
 	}
 	if s.Sent() != 3 {
 		t.Errorf("sent %d, want 3", s.Sent())
+	}
+}
+
+// SendLines skips a line that is too long or does not parse, names it,
+// and still sends every other line.
+func TestSendLinesSkipsBadLines(t *testing.T) {
+	var out strings.Builder
+	s, err := Open(context.Background(), Options{
+		Target: transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1", Port: 9}, DryRun: true, DryRunOut: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "/a\n/" + strings.Repeat("x", 100) + "\nbad\n\n/b\n"
+	parse := func(line []byte) (osc.Packet, error) {
+		switch {
+		case len(line) == 0:
+			return nil, nil
+		case line[0] != '/':
+			return nil, errors.New("no address")
+		}
+		return msg(string(line)), nil
+	}
+	var bad []string
+	st, err := s.SendLines(context.Background(), format.NewLineReader(strings.NewReader(in), 50), parse,
+		func(line int, err error) { bad = append(bad, fmt.Sprintf("%d: %v", line, err)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != (LineStats{Packets: 2, Bad: 2}) || s.Sent() != 2 ||
+		strings.Join(bad, "; ") != "2: longer than 50 bytes; 3: no address" {
+		t.Fatalf("stats %+v, sent %d, bad %q", st, s.Sent(), bad)
+	}
+	if !strings.Contains(out.String(), "/a..") || !strings.Contains(out.String(), "/b..") {
+		t.Errorf("dumped:\n%s", out.String())
 	}
 }

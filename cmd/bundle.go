@@ -131,7 +131,7 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 	}
 	b := &osc.Bundle{Timetag: o.At.At(o.Clock.Now()), Elements: elems}
 	for _, w := range nestingWarnings(b, "") {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", w)
+		fprintSafe(o.IO.ErrOut, "oscli: warning: %s\n", w)
 	}
 	data, err := osc.AppendBundle(nil, b)
 	if err != nil {
@@ -169,7 +169,7 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		}
 		if err != nil {
 			bad++
-			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
+			fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
 			continue
 		}
 		if p != nil {

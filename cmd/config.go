@@ -91,7 +91,7 @@ func configure(c *cobra.Command, env *Env) error {
 	})
 	env.targets = res.Targets
 	for _, w := range res.Warnings {
-		fmt.Fprintf(env.Err, "oscli: warning: %s\n", w)
+		fprintSafe(env.Err, "oscli: warning: %s\n", w)
 	}
 	return applySettings(c.Flags(), res.Settings, path)
 }

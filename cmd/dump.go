@@ -203,7 +203,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	if o.Verbose && o.Listen.Proto == transport.UDP {
 		note = fmt.Sprintf(" (receive buffer %d bytes)", l.Stats().RecvBuffer)
 	}
-	fmt.Fprintf(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
+	fprintSafe(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
 	if err := o.signalReady(l.Addr().String()); err != nil {
 		return err
 	}
@@ -233,12 +233,12 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 			} else if errors.Is(e.Err, transport.ErrTooManyConns) {
 				flag = " (--max-conns)"
 			}
-			fmt.Fprintf(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
+			fprintSafe(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
 		case !verbose:
 		case e.Opened:
-			fmt.Fprintf(w, "oscli: %s connected (%s)\n", e.Source, e.Source.Proto())
+			fprintSafe(w, "oscli: %s connected (%s)\n", e.Source, e.Source.Proto())
 		default:
-			fmt.Fprintf(w, "oscli: %s disconnected\n", e.Source)
+			fprintSafe(w, "oscli: %s disconnected\n", e.Source)
 		}
 	}
 }

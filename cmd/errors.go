@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/oscli/oscli/internal/sender"
+	"github.com/oscli/oscli/internal/termsafe"
 )
 
 // Exit codes (SPEC §9).
@@ -91,9 +93,32 @@ func report(w io.Writer, err error, ran bool) int {
 		fmt.Fprintln(w, "oscli: interrupted")
 		return code
 	}
-	fmt.Fprintf(w, "oscli: error: %s\n", err)
+	msg := strings.TrimRight(err.Error(), "\n")
+	const suggest = "\n\nDid you mean this?\n"
+	if i := strings.Index(msg, suggest); i >= 0 {
+		// cobra's suggestions, on lines of their own: into the hint.
+		hint = "did you mean " + strings.Join(strings.Fields(msg[i+len(suggest):]), " or ") + "? " + hint
+		msg = msg[:i]
+	}
+	fprintSafe(w, "oscli: error: %s\n", msg)
 	if hint != "" {
-		fmt.Fprintf(w, "oscli: hint: %s\n", hint)
+		fprintSafe(w, "oscli: hint: %s\n", hint)
 	}
 	return code
+}
+
+// fprintSafe is fmt.Fprintf for lines on stderr, which carry names and
+// errors from the network (a Unix socket's path, an IPv6 zone) and the
+// filesystem (file names, what a file holds): everything but a final
+// newline goes through termsafe, so a control character, a bidi override
+// or an invisible one shows as an escape, and a newline inside cannot fake
+// a line of oscli's own.
+func fprintSafe(w io.Writer, format string, a ...any) {
+	line := fmt.Sprintf(format, a...)
+	nl := strings.HasSuffix(line, "\n")
+	b := termsafe.Append(make([]byte, 0, len(line)+16), strings.TrimSuffix(line, "\n"))
+	if nl {
+		b = append(b, '\n')
+	}
+	_, _ = w.Write(b)
 }

@@ -213,7 +213,7 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 		}
 		return p, err
 	}
-	bad := func(line int, err error) { fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
+	bad := func(line int, err error) { fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
 	st, err := s.SendLines(ctx, format.NewLineReader(o.IO.In, format.MaxLine), parse, bad)
 	if err != nil {
 		return err

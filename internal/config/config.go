@@ -356,8 +356,11 @@ func Targets(file map[string]any) map[string]string {
 	return out
 }
 
-// envName is the variable for a flag: OSCLI_<FLAG>, or
-// OSCLI_<COMMAND>_<FLAG> when scoped to a command.
+// EnvName is the variable for a flag: OSCLI_<FLAG> when command is "",
+// else OSCLI_<COMMAND>_<FLAG>, dashes as underscores (the man pages list
+// them with it).
+func EnvName(command, flag string) string { return envName(command, flag) }
+
 func envName(command, flag string) string {
 	name := flag
 	if command != "" {

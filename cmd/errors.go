@@ -66,6 +66,7 @@ func report(w io.Writer, err error, ran bool) int {
 		ue *usageError
 		he *hintError
 		ce *exitCodeError
+		sc *signalCause
 	)
 	hint := ""
 	switch {
@@ -76,7 +77,7 @@ func report(w io.Writer, err error, ran bool) int {
 		}
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.As(err, &sc):
 		code = exitInterrupted
 	case !ran:
 		// cobra's own complaints: unknown command or flag, wrong arguments.
@@ -88,7 +89,11 @@ func report(w io.Writer, err error, ran bool) int {
 		hint = "sending to a broadcast address needs --broadcast"
 	}
 	if code == exitInterrupted {
-		fmt.Fprintln(w, "oscli: interrupted")
+		if sc != nil {
+			fmt.Fprintf(w, "oscli: interrupted by %s\n", sc)
+		} else {
+			fmt.Fprintln(w, "oscli: interrupted")
+		}
 		return code
 	}
 	fmt.Fprintf(w, "oscli: error: %s\n", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -70,8 +71,13 @@ elements indented below; they print on arrival. Strings are quoted and
 escaped so nothing a sender puts in them reaches your terminal raw.
 
 A malformed packet prints one '#malformed' line with the byte offset and the
-reason, then its hexdump; dump keeps listening. On exit (Ctrl-C, --count,
---timeout) a summary goes to stderr: packets, bytes, malformed, filtered.
+reason, then its hexdump; dump keeps listening. However dump stops (Ctrl-C,
+SIGTERM, SIGHUP, --count, --timeout, an error), every packet it counted is
+written to stdout, then a summary goes to stderr saying why: "oscli: stopped
+by SIGTERM: 12 packets, 480 bytes, 0 malformed, 0 filtered". Once stopping,
+stdout gets 1 s to take what is left (a pipe nobody reads): what it did not
+take is counted as "not written" and the exit code is 1. A second signal
+ends dump at once.
 
 --count counts the packets shown (malformed ones included); --timeout is the
 longest dump listens in all. --filter and --exclude take OSC address
@@ -163,8 +169,8 @@ when any of its messages passes.`,
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	cfg := pipeline.Config{
 		Clock:    o.Clock,
 		Out:      o.IO.Out,
@@ -172,7 +178,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		Schedule: o.Schedule,
 		Count:    o.Count,
 		Echo:     o.Echo,
-		Stop:     cancel,
+		Stop:     func() { cancel(errPipelineStop) },
 		Render: func(w io.Writer) format.Renderer {
 			r, _ := format.NewRenderer(o.Format, w, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
 			return r
@@ -203,22 +209,75 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	if o.Verbose && o.Listen.Proto == transport.UDP {
 		note = fmt.Sprintf(" (receive buffer %d bytes)", l.Stats().RecvBuffer)
 	}
+	// Everything that waits on the clock is set up before the ready
+	// signal, so a test moving a fake clock finds it in place.
+	p := pipeline.New(cfg)
+	// A stop gives a blocked stdout pipeline.StopGrace, not forever.
+	defer context.AfterFunc(ctx, p.Stopping)()
+	if o.Timeout > 0 {
+		t := o.Clock.AfterFunc(o.Timeout, func() { cancel(errDumpTimeout) })
+		defer t.Stop()
+	}
 	fprintSafe(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
 	if err := o.signalReady(l.Addr().String()); err != nil {
 		return err
 	}
-	if o.Timeout > 0 {
-		t := o.Clock.AfterFunc(o.Timeout, cancel)
-		defer t.Stop()
-	}
-	p := pipeline.New(cfg)
 	serveErr := l.Serve(p.Handle)
 	st, err := p.Close()
-	if err != nil {
+	// Whatever ended the run, what was counted has been written (or is
+	// counted as not written) and the summary says why it stopped.
+	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
+		pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
+	var re *pipeline.RecordError
+	switch {
+	case errors.As(err, &re):
+		// "record session.jsonl: no space left on device"
+		cause := re.Err
+		var pe *fs.PathError
+		if errors.As(cause, &pe) {
+			cause = pe.Err
+		}
+		return fmt.Errorf("record %s: %w", o.Record, cause)
+	case errors.Is(err, pipeline.ErrBlocked):
+		// The write given up may have passed part of its buffer to the
+		// pipe: the count is an upper bound.
+		return fmt.Errorf("stdout blocked: up to %d packets not written (gave up %v after the stop)", st.Unwritten, pipeline.StopGrace)
+	case err != nil:
 		return fmt.Errorf("write output: %w", err)
 	}
-	fmt.Fprintf(o.IO.ErrOut, "oscli: %s\n", pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
 	return serveErr
+}
+
+// Causes of a dump run's end besides a signal (the parent context's).
+var (
+	errPipelineStop = errors.New("pipeline stopped") // --count, or an output or record error
+	errDumpTimeout  = errors.New("--timeout")
+)
+
+// stopReason names what ended a dump run, for "oscli: stopped by …": the
+// signal, "--count 5", "--timeout 5s", "a record error", "an output
+// error", "a listener error", or "interrupt" (a cancel without a signal).
+func (o *dumpOptions) stopReason(ctx context.Context, err, serveErr error) string {
+	var sc *signalCause
+	cause := context.Cause(ctx)
+	switch {
+	case errors.As(cause, &sc):
+		return sc.Error()
+	case cause == errDumpTimeout:
+		return "--timeout " + o.Timeout.String()
+	case cause == errPipelineStop:
+		var re *pipeline.RecordError
+		switch {
+		case errors.As(err, &re):
+			return "a record error"
+		case err != nil:
+			return "an output error"
+		}
+		return fmt.Sprintf("--count %d", o.Count)
+	case cause == nil && serveErr != nil:
+		return "a listener error"
+	}
+	return "interrupt"
 }
 
 // connReporter reports TCP connections on stderr: problems always,

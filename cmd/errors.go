@@ -68,6 +68,7 @@ func report(w io.Writer, err error, ran bool) int {
 		ue *usageError
 		he *hintError
 		ce *exitCodeError
+		sc *signalCause
 	)
 	hint := ""
 	switch {
@@ -78,7 +79,7 @@ func report(w io.Writer, err error, ran bool) int {
 		}
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.As(err, &sc):
 		code = exitInterrupted
 	case !ran:
 		// cobra's own complaints: unknown command or flag, wrong arguments.
@@ -90,7 +91,11 @@ func report(w io.Writer, err error, ran bool) int {
 		hint = "sending to a broadcast address needs --broadcast"
 	}
 	if code == exitInterrupted {
-		fmt.Fprintln(w, "oscli: interrupted")
+		if sc != nil {
+			fmt.Fprintf(w, "oscli: interrupted by %s\n", sc)
+		} else {
+			fmt.Fprintln(w, "oscli: interrupted")
+		}
 		return code
 	}
 	msg := strings.TrimRight(err.Error(), "\n")

@@ -41,6 +41,9 @@ type dumpOptions struct {
 	MaxConns  int
 	Batch     int
 
+	// --schedule-max, --schedule-bytes: what --schedule may hold.
+	ScheduleMax, ScheduleBytes int
+
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
 }
@@ -130,6 +133,9 @@ when any of its messages passes.`,
 			if o.MaxPacket < 16 || o.MaxConns < 1 {
 				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
 			}
+			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
+				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
+			}
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
@@ -153,6 +159,8 @@ when any of its messages passes.`,
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
 	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
+	fs.IntVar(&o.ScheduleMax, "schedule-max", pipeline.DefaultScheduleMax, "with --schedule: hold at most `N` bundles; more print on arrival")
+	fs.IntVar(&o.ScheduleBytes, "schedule-bytes", pipeline.DefaultScheduleBytes, "with --schedule: hold at most `BYTES` of bundles; more print on arrival")
 	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
@@ -178,6 +186,8 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 			return r
 		},
 	}
+	cfg.ScheduleMax, cfg.ScheduleBytes = o.ScheduleMax, o.ScheduleBytes
+	cfg.Notice = func(msg string) { fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", msg) }
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {

@@ -322,6 +322,28 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
+// --schedule-max reaches the schedule: a bundle that does not fit prints
+// on arrival, with one warning, and the summary counts it.
+func TestScheduleMax(t *testing.T) {
+	clk := clock.NewFake(t0)
+	d := startOn(t, clk, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--schedule", "--schedule-max", "1", "-n", "2", "--time", "none")
+	for _, addr := range []string{"/held", "/over"} {
+		if r := runOn(t, clk, "", nil, "bundle", d.addr, "--at", "+1h", addr); r.code != 0 {
+			t.Fatal(r.err)
+		}
+	}
+	d.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, "/over") })
+	clk.Advance(time.Hour)
+	r := d.wait(t)
+	if got := lines(r.out); len(got) != 4 || !strings.HasSuffix(got[1], "/over") || !strings.HasSuffix(got[3], "/held") {
+		t.Errorf("output:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "oscli: warning: --schedule holds at most 1 bundles (--schedule-max): bundles that do not fit print on arrival\n") ||
+		!strings.Contains(r.err, ", 1 bundles printed on arrival (--schedule full)") {
+		t.Errorf("stderr:\n%s", r.err)
+	}
+}
+
 func TestBundleCommand(t *testing.T) {
 	tests := []struct {
 		name, stdin string

@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/transport"
 )
@@ -133,6 +134,9 @@ when any of its messages passes.`,
 			if o.MaxPacket < 16 || o.MaxConns < 1 {
 				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
 			}
+			if o.MaxPacket > osc.MaxPacket {
+				return usageErrorf("--max-packet %d: at most %d (16 MiB), so that every recording replays", o.MaxPacket, osc.MaxPacket)
+			}
 			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
 				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
 			}
@@ -164,7 +168,7 @@ when any of its messages passes.`,
 	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
-	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
+	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES` (up to 16 MiB); a bigger one closes the connection")
 	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once")
 	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
 	return c

@@ -66,6 +66,7 @@ func report(w io.Writer, err error, ran bool) int {
 		ue *usageError
 		he *hintError
 		ce *exitCodeError
+		tb *sender.TooBigError
 	)
 	hint := ""
 	switch {
@@ -76,6 +77,10 @@ func report(w io.Writer, err error, ran bool) int {
 		}
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
+	case errors.As(err, &tb):
+		// The message or bundle the user wrote cannot go out
+		// (send - and replay skip such packets and go on).
+		code = exitUsage
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted
 	case !ran:

@@ -208,7 +208,7 @@ func nestingWarnings(b *osc.Bundle, path string) []string {
 			continue
 		}
 		p := fmt.Sprintf("%s%d", path, i+1)
-		if !b.Timetag.IsImmediate() && !nb.Timetag.IsImmediate() && nb.Timetag < b.Timetag {
+		if !b.Timetag.IsImmediate() && !nb.Timetag.IsImmediate() && nb.Timetag.Sub(b.Timetag) < 0 {
 			out = append(out, fmt.Sprintf("nested bundle at element %s is due %v before its parent (OSC 1.0 forbids it)",
 				p, b.Timetag.Sub(nb.Timetag)))
 		}

@@ -381,6 +381,11 @@ func TestBundleCommand(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.err, "oscli: warning: nested bundle at element 1.1 is due") {
 		t.Errorf("no nesting warning: %q", r.err)
 	}
+	// Across NTP's 2036 wrap, a later child has a smaller raw value.
+	r = run(t, `{"timetag":"2036-02-01T00:00:00Z","elements":[{"timetag":"2036-03-01T00:00:00Z","elements":[]}]}`+"\n", nil, "bundle", "--json", "--dry-run", "-")
+	if r.code != 0 || strings.Contains(r.err, "warning") {
+		t.Errorf("a nesting warning across 2036: %q", r.err)
+	}
 }
 
 // liblo's TCP client (length-prefixed) into dump; dump names the framing.

@@ -15,6 +15,7 @@ import (
 	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/transport"
 )
@@ -41,6 +42,9 @@ type dumpOptions struct {
 	MaxPacket int
 	MaxConns  int
 	Batch     int
+
+	// --schedule-max, --schedule-bytes: what --schedule may hold.
+	ScheduleMax, ScheduleBytes int
 
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
@@ -136,6 +140,12 @@ when any of its messages passes.`,
 			if o.MaxPacket < 16 || o.MaxConns < 1 {
 				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
 			}
+			if o.MaxPacket > osc.MaxPacket {
+				return usageErrorf("--max-packet %d: at most %d (16 MiB), so that every recording replays", o.MaxPacket, osc.MaxPacket)
+			}
+			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
+				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
+			}
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
@@ -159,10 +169,12 @@ when any of its messages passes.`,
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
 	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
+	fs.IntVar(&o.ScheduleMax, "schedule-max", pipeline.DefaultScheduleMax, "with --schedule: hold at most `N` bundles; more print on arrival")
+	fs.IntVar(&o.ScheduleBytes, "schedule-bytes", pipeline.DefaultScheduleBytes, "with --schedule: hold at most `BYTES` of bundles; more print on arrival")
 	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
-	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
+	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES` (up to 16 MiB); a bigger one closes the connection")
 	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once")
 	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
 	return c
@@ -184,6 +196,8 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 			return r
 		},
 	}
+	cfg.ScheduleMax, cfg.ScheduleBytes = o.ScheduleMax, o.ScheduleBytes
+	cfg.Notice = func(msg string) { fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", msg) }
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {

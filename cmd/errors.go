@@ -69,6 +69,7 @@ func report(w io.Writer, err error, ran bool) int {
 		he *hintError
 		ce *exitCodeError
 		sc *signalCause
+		tb *sender.TooBigError
 	)
 	hint := ""
 	switch {
@@ -79,6 +80,10 @@ func report(w io.Writer, err error, ran bool) int {
 		}
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
+	case errors.As(err, &tb):
+		// The message or bundle the user wrote cannot go out
+		// (send - and replay skip such packets and go on).
+		code = exitUsage
 	case errors.Is(err, context.Canceled), errors.As(err, &sc):
 		code = exitInterrupted
 	case !ran:

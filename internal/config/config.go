@@ -39,6 +39,11 @@ import (
 	"strings"
 )
 
+// MaxFile is the largest config file oscli reads: 1 MiB, thousands of
+// times a real one, so a wrong --config (a log, /dev/zero) fails at once
+// instead of filling memory. The reader enforces it.
+const MaxFile = 1 << 20
+
 // Kind is the type of value a flag takes, for checking values before they
 // reach the flag.
 type Kind int

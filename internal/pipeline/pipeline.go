@@ -45,6 +45,13 @@ type Config struct {
 	Filter *filter.Set
 	// Schedule holds bundles whose time tag is in the future until due.
 	Schedule bool
+	// ScheduleMax and ScheduleBytes bound what Schedule holds: bundles,
+	// and their packet bytes in all (DefaultScheduleMax and
+	// DefaultScheduleBytes when 0). A bundle that does not fit is shown
+	// on arrival and counted in Stats.Unheld.
+	ScheduleMax, ScheduleBytes int
+	// Notice, when set, is told once when the schedule first overflows.
+	Notice func(msg string)
 	// Count ends the run after this many packets were shown (0: no limit).
 	Count int
 	// Echo sends every well-formed packet back to its sender.
@@ -68,6 +75,9 @@ type Stats struct {
 	// of its buffer on (into a pipe), so for ErrBlocked it is an upper
 	// bound; a packet cut off mid-line counts.
 	Unwritten int64
+	// Unheld counts future bundles shown on arrival because the
+	// schedule was full (Config.ScheduleMax, ScheduleBytes).
+	Unheld int64
 }
 
 // RecordError is the error of a run whose record failed (a full disk):
@@ -140,8 +150,9 @@ func (p *Pipeline) Handle(pk *transport.Packet) {
 	}
 	if p.sched != nil && ev.Err == nil {
 		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(now) && p.cfg.Filter.Pass(b) {
-			p.sched.hold(ev, b.Timetag.Time())
-			return
+			if p.sched.hold(ev, b.Timetag.Time()) {
+				return
+			}
 		}
 	}
 	p.emitLocked(ev, !pk.More)
@@ -282,6 +293,9 @@ func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	}
 	if ls.KernelDrops > 0 {
 		fmt.Fprintf(&b, ", %d dropped by the kernel (receive buffer full)", ls.KernelDrops)
+	}
+	if st.Unheld > 0 {
+		fmt.Fprintf(&b, ", %d bundles printed on arrival (--schedule full)", st.Unheld)
 	}
 	if st.Held > 0 {
 		fmt.Fprintf(&b, ", %d bundles still held", st.Held)

@@ -255,7 +255,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	case errors.Is(err, pipeline.ErrBlocked):
 		// The write given up may have passed part of its buffer to the
 		// pipe: the count is an upper bound.
-		return fmt.Errorf("stdout blocked: up to %d packets not written (gave up %v after the stop)", st.Unwritten, pipeline.StopGrace)
+		return fmt.Errorf("stdout blocked: up to %d %s not written (gave up %v after the stop)", st.Unwritten, pipeline.Plural(st.Unwritten, "packet", "packets"), pipeline.StopGrace)
 	case err != nil:
 		return fmt.Errorf("write output: %w", err)
 	}

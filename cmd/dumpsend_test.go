@@ -186,7 +186,7 @@ func TestDumpTimeoutAndInterrupt(t *testing.T) {
 	d = start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none")
 	sendRaw(t, d.addr, vectorData(t, "fader"))
 	d.stdout.waitFor(t, func(out string) bool { return out != "" })
-	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: stopped by interrupt: 1 packets, 20 bytes") {
+	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: stopped by interrupt: 1 packet, 20 bytes") {
 		t.Errorf("interrupt: %d %q", r.code, r.err)
 	}
 }

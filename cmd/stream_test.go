@@ -338,8 +338,8 @@ func TestScheduleMax(t *testing.T) {
 	if got := lines(r.out); len(got) != 4 || !strings.HasSuffix(got[1], "/over") || !strings.HasSuffix(got[3], "/held") {
 		t.Errorf("output:\n%s", r.out)
 	}
-	if !strings.Contains(r.err, "oscli: warning: --schedule holds at most 1 bundles (--schedule-max): bundles that do not fit print on arrival\n") ||
-		!strings.Contains(r.err, ", 1 bundles printed on arrival (--schedule full)") {
+	if !strings.Contains(r.err, "oscli: warning: --schedule holds at most 1 bundle (--schedule-max): bundles that do not fit print on arrival\n") ||
+		!strings.Contains(r.err, ", 1 bundle printed on arrival (--schedule full)") {
 		t.Errorf("stderr:\n%s", r.err)
 	}
 }

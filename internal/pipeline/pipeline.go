@@ -68,7 +68,7 @@ type Stats struct {
 	Malformed int64
 	Filtered  int64
 	Truncated int64
-	Held      int // bundles still held when the run ended
+	Held      int // bundles still held at the stop, shown then (counted in Packets too)
 	// Unwritten counts the packets shown (rendered and counted in
 	// Packets) that did not reach the output because it failed or stayed
 	// blocked past StopGrace. A write given up may still have passed part
@@ -260,8 +260,8 @@ func (p *Pipeline) end() {
 // number of times; Close implies it.
 func (p *Pipeline) Stopping() { p.ow.stop() }
 
-// Close ends the run: held bundles are dropped (and counted in
-// Stats.Held), the output is flushed, within StopGrace when it is
+// Close ends the run: bundles still held are shown at once (and counted
+// in Stats.Held) unless the run had ended (--count), the output is flushed, within StopGrace when it is
 // blocked. It returns the numbers and the first error: the output's
 // (ErrBlocked when it stayed blocked), or a *RecordError. Call it after
 // the listener's Serve has returned.
@@ -284,9 +284,10 @@ func (p *Pipeline) Close() (Stats, error) {
 // listener counted (connections for a stream listener).
 func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d packets, %d bytes, %d malformed, %d filtered", st.Packets, st.Bytes, st.Malformed, st.Filtered)
+	fmt.Fprintf(&b, "%d %s, %d %s, %d malformed, %d filtered", st.Packets, Plural(st.Packets, "packet", "packets"),
+		st.Bytes, Plural(st.Bytes, "byte", "bytes"), st.Malformed, st.Filtered)
 	if stream {
-		fmt.Fprintf(&b, ", %d connections, %d dropped", ls.Conns, ls.Dropped)
+		fmt.Fprintf(&b, ", %d %s, %d dropped", ls.Conns, Plural(ls.Conns, "connection", "connections"), ls.Dropped)
 	}
 	if st.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d truncated", st.Truncated)
@@ -295,13 +296,21 @@ func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 		fmt.Fprintf(&b, ", %d dropped by the kernel (receive buffer full)", ls.KernelDrops)
 	}
 	if st.Unheld > 0 {
-		fmt.Fprintf(&b, ", %d bundles printed on arrival (--schedule full)", st.Unheld)
+		fmt.Fprintf(&b, ", %d %s printed on arrival (--schedule full)", st.Unheld, Plural(st.Unheld, "bundle", "bundles"))
 	}
 	if st.Held > 0 {
-		fmt.Fprintf(&b, ", %d bundles still held", st.Held)
+		fmt.Fprintf(&b, ", %d %s shown before due (held at the stop)", st.Held, Plural(st.Held, "bundle", "bundles"))
 	}
 	if st.Unwritten > 0 {
 		fmt.Fprintf(&b, ", %d not written", st.Unwritten)
 	}
 	return b.String()
+}
+
+// Plural picks the word for n of something: "1 packet", "2 packets".
+func Plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

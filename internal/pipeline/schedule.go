@@ -88,7 +88,7 @@ func (s *scheduler) hold(ev *format.Event, due time.Time) bool {
 	full := ""
 	switch {
 	case len(s.q) >= s.max:
-		full = fmt.Sprintf("--schedule holds at most %d bundles (--schedule-max)", s.max)
+		full = fmt.Sprintf("--schedule holds at most %d %s (--schedule-max)", s.max, Plural(s.max, "bundle", "bundles"))
 	case s.bytes+len(ev.Raw) > s.maxBytes:
 		full = fmt.Sprintf("--schedule holds at most %d bytes of bundles (--schedule-bytes)", s.maxBytes)
 	}
@@ -137,11 +137,25 @@ func (s *scheduler) fire() {
 	}
 }
 
-// close stops the scheduler and returns how many bundles it still held.
+// close stops the scheduler and shows every bundle it still held, earliest
+// first, so that a stop loses none of what arrived (the output and
+// --record get them; their headers say how far ahead they were). It
+// returns how many it showed that way; after --count was reached, none.
 func (s *scheduler) close() int {
-	s.p.mu.Lock()
-	defer s.p.mu.Unlock()
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	s.closed = true
 	s.timer.Stop()
-	return len(s.q)
+	n := 0
+	now := p.cfg.Clock.Now()
+	for len(s.q) > 0 && !p.done {
+		h := heap.Pop(&s.q).(*held)
+		s.bytes -= len(h.raw)
+		n++
+		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Raw: h.raw}
+		ev.Packet, ev.Err = p.dec.Decode(h.raw)
+		p.emitLocked(&ev, false)
+	}
+	return n
 }

@@ -28,11 +28,14 @@ type Parser struct {
 }
 
 // ArgError reports a word that is not a valid argument: its 1-based
-// position among the message's arguments, its text and why.
+// position among the message's arguments, its text and why. Hint, when
+// set, says how to write what the user probably meant; Error leaves it
+// out, so that the message stays one line.
 type ArgError struct {
 	Pos    int
 	Word   string
 	Reason string
+	Hint   string
 }
 
 func (e *ArgError) Error() string {
@@ -71,7 +74,12 @@ func (p *Parser) ParseArgs(words []string) ([]osc.Arg, error) {
 	for i, w := range words {
 		a, err := p.ParseArg(w)
 		if err != nil {
-			return nil, &ArgError{Pos: i + 1, Word: w, Reason: err.Error()}
+			ae := &ArgError{Pos: i + 1, Word: w, Reason: err.Error()}
+			var we *wordError
+			if errors.As(err, &we) {
+				ae.Hint = we.hint
+			}
+			return nil, ae
 		}
 		switch a.Tag {
 		case osc.TagArrayBegin:
@@ -97,10 +105,14 @@ func (p *Parser) ParseArgs(words []string) ([]osc.Arg, error) {
 }
 
 // ParseArg parses one word. Typed words are TAG:VALUE for the tags
-// i h f d s S c b t r m; the bare words T F N I [ ] are those tags. Any
+// i h f d s S c b t r m; the bare words T F N I [ ] are those tags. A word
+// that starts with any other single ASCII letter and ':' ("q:1", "T:1") is
+// an error, not a string: oscli is strict, and s:q:1 says "string". Any
 // other word is untyped and inferred: an integer in int32 range is i,
 // another integer h, a decimal number with '.' or an exponent f, true and
-// false T and F, nil N, anything else s.
+// false T and F, nil N, anything else s ("ab:c", "http://x", "1:30").
+// A signed infinity or NaN ("-inf", "+NaN") is an error: it looks like a
+// number but is not inferred as one, and f:-Inf or s:-inf says which.
 func (p *Parser) ParseArg(w string) (osc.Arg, error) {
 	if len(w) == 1 {
 		switch t := osc.Tag(w[0]); t {
@@ -108,12 +120,72 @@ func (p *Parser) ParseArg(w string) (osc.Arg, error) {
 			return osc.Arg{Tag: t}, nil
 		}
 	}
-	if len(w) >= 2 && w[1] == ':' {
+	if len(w) >= 2 && w[1] == ':' && isLetter(w[0]) {
 		if a, ok, err := p.parseTyped(osc.Tag(w[0]), w[2:]); ok {
 			return a, err
 		}
+		return osc.Arg{}, unknownType(w)
+	}
+	if isSignedInfNaN(w) {
+		float := "f:" + w[:1] + "Inf"
+		if canonInfNaN(w[1:]) == "NaN" {
+			float = "f:NaN" // a NaN's sign is rarely meant; f:NaN:0xffc00000 sets it
+		}
+		return osc.Arg{}, &wordError{
+			reason: "not inferred as a number (only digits are)",
+			hint:   "write " + float + " for the float, or s:" + w + " for the string",
+		}
 	}
 	return inferArg(w)
+}
+
+// TypedTags are the letters that start a typed word, as a hint lists them.
+const TypedTags = "i: h: f: d: s: S: c: b: t: r: m:"
+
+func unknownType(w string) error {
+	t := w[:1]
+	e := &wordError{
+		reason: "unknown type " + strconv.Quote(t+":"),
+		hint:   "typed words are " + TypedTags + " (and T F N I [ ] alone); write s:" + w + " to send the string " + strconv.Quote(w),
+	}
+	switch osc.Tag(w[0]) {
+	case osc.TagTrue, osc.TagFalse, osc.TagNil, osc.TagImpulse:
+		e.reason = t + " takes no value"
+		e.hint = "write " + t + " alone, or s:" + w + " to send the string " + strconv.Quote(w)
+	}
+	return e
+}
+
+// wordError is why a word is not an argument, with advice.
+type wordError struct{ reason, hint string }
+
+func (e *wordError) Error() string { return e.reason }
+
+func isLetter(c byte) bool { return 'A' <= c&^0x20 && c&^0x20 <= 'Z' }
+
+// isSignedInfNaN reports a word such as "-inf", "+Infinity" or "-nan":
+// strtod and liblo read these as floats, oscli's inference does not.
+func isSignedInfNaN(w string) bool {
+	return len(w) > 1 && (w[0] == '-' || w[0] == '+') && canonInfNaN(w[1:]) != ""
+}
+
+// canonInfNaN spells inf, infinity and nan (any case) as oscli prints
+// them, or returns "" for any other word.
+func canonInfNaN(w string) string {
+	switch strings.ToLower(w) {
+	case "inf", "infinity":
+		return "Inf"
+	case "nan":
+		return "NaN"
+	}
+	return ""
+}
+
+// IsNumberWord reports whether a word that starts with '-' is a number to
+// oscli ("-1", "-0.5", "-1e3", "-0x10") or a signed infinity or NaN: a
+// word that, after a message's address, is an argument and never a flag.
+func IsNumberWord(w string) bool {
+	return numberKind(w) != kindOther || isSignedInfNaN(w)
 }
 
 func (p *Parser) parseTyped(t osc.Tag, v string) (osc.Arg, bool, error) {

@@ -93,7 +93,13 @@ func TestParseArg(t *testing.T) {
 		{"hello", osc.String("hello")},
 		{"inf", osc.String("inf")},
 		{"1_000", osc.String("1_000")},
-		{"x:5", osc.String("x:5")},
+		// Only one ASCII letter and ':' make a type prefix.
+		{"ab:c", osc.String("ab:c")},
+		{"http://x", osc.String("http://x")},
+		{"1:30", osc.String("1:30")},
+		{"@:1", osc.String("@:1")},
+		{"é:x", osc.String("é:x")},
+		{":x", osc.String(":x")},
 		{"/path", osc.String("/path")},
 		{"True", osc.String("True")},
 		{".", osc.String(".")},
@@ -136,6 +142,14 @@ func TestParseArgErrors(t *testing.T) {
 		{"99999999999999999999", "out of int64 range"},
 		{"1e39", "out of float32 range"},
 		{"s:a\x00b", "NUL"},
+		{"x:5", `unknown type "x:"`},
+		{"q:1", `unknown type "q:"`},
+		{"Z:", `unknown type "Z:"`},
+		{"T:1", "T takes no value"},
+		{"I:", "I takes no value"},
+		{"-inf", "not inferred as a number"},
+		{"+Infinity", "not inferred as a number"},
+		{"-NaN", "not inferred as a number"},
 	}
 	p := parser()
 	for _, tt := range tests {
@@ -145,6 +159,38 @@ func TestParseArgErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.reason)
 			}
 		})
+	}
+}
+
+// An argument error carries advice in Hint, not in its one-line message.
+func TestParseArgsHints(t *testing.T) {
+	tests := []struct{ word, hint string }{
+		{"q:1", `write s:q:1 to send the string "q:1"`},
+		{"F:x", `write F alone, or s:F:x to send the string "F:x"`},
+		{"-inf", "write f:-Inf for the float, or s:-inf for the string"},
+		{"+inf", "write f:+Inf for the float, or s:+inf for the string"},
+		{"-nan", "write f:NaN for the float, or s:-nan for the string"},
+	}
+	p := parser()
+	for _, tt := range tests {
+		_, err := p.ParseArgs([]string{"i:1", tt.word})
+		var ae *argparse.ArgError
+		if !errors.As(err, &ae) || ae.Pos != 2 || !strings.Contains(ae.Hint, tt.hint) || strings.Contains(err.Error(), ae.Hint) {
+			t.Errorf("%s: %v, hint %q", tt.word, err, ae.Hint)
+		}
+	}
+}
+
+func TestIsNumberWord(t *testing.T) {
+	for w, want := range map[string]bool{
+		"-1": true, "-0.5": true, "-.5": true, "-1e3": true, "-1E+3": true, "-2147483648": true,
+		"-0x10": true, "-inf": true, "-Infinity": true, "-nan": true, "+inf": true, "42": true,
+		"-": false, "--": false, "-n": false, "--repeat": false, "-v": false, "-1x": false,
+		"-e3": false, "-x10": false, "-i": false, "-1.2.3": false, "--1": false,
+	} {
+		if got := argparse.IsNumberWord(w); got != want {
+			t.Errorf("IsNumberWord(%q) = %v, want %v", w, got, want)
+		}
 	}
 }
 

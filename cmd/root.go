@@ -30,7 +30,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	env.done = ctx
 	root := newRootCmd(env)
-	root.SetArgs(args)
+	root.SetArgs(protectNumbers(root, args)) // send /pan -0.5: a value, not a flag
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)

@@ -23,6 +23,7 @@ type bundleOptions struct {
 	Parser   *argparse.Parser
 	Delivery sender.Options
 	At       argparse.When
+	AtSet    bool // --at given (command line, environment or config)
 	Stdin    bool
 	JSON     bool
 	Verbose  bool
@@ -43,9 +44,12 @@ func newBundleCmd(env *Env, runF func(*bundleOptions) error) *cobra.Command {
 
 A new message starts at each untyped word beginning with '/' (write s:/x for
 a string argument that starts with '/'). Arguments and TARGET are as in
-'oscli send'. With '-', each line of stdin is one message of the bundle;
+'oscli send' (negative numbers included; liblo's HOST PORT too, its type
+strings not). With '-', each line of stdin is one message of the bundle;
 with --json -, each line is a message or bundle object as 'oscli dump
---json' writes it (the way to nest bundles). A bundle is all or nothing: if
+--json' writes it (the way to nest bundles). When stdin holds one bundle
+object, that bundle is sent as given rather than inside a new one; --at,
+when given, sets its time tag. A bundle is all or nothing: if
 any line is bad, the lines are reported and nothing is sent (exit 1).
 
 oscli warns when a nested bundle's time tag is earlier than its parent's,
@@ -59,6 +63,8 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
   printf '/a i:1\n/b i:2\n' | oscli bundle --at +1s -
   oscli bundle --json - <<< '{"timetag":"+5s","elements":[{"address":"/late"}]}'`,
 		Args: cobra.MinimumNArgs(1),
+		// After the address, "-0.5" is a value, not a flag (protectNumbers).
+		Annotations: map[string]string{messageArgsKey: "yes"},
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -66,15 +72,18 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 			}
 			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
 			o.Parser = newArgParser(env, &o.Delivery)
-			word, args, err := splitTarget(args)
+			target, args, err := splitSendTarget(args, c.Flags())
 			if err != nil {
 				return err
 			}
-			if err := df.resolve(&o.Delivery, word, &nf, c.Flags(), env, io); err != nil {
+			if err := df.resolve(&o.Delivery, target.word, &nf, c.Flags(), env, io); err != nil {
 				return err
 			}
 			if o.At, err = argparse.ParseWhenSpec(at, env.Clock.Now()); err != nil {
 				return usageErrorf("--at: %v", err)
+			}
+			if f := c.Flags().Lookup("at"); f.Changed || f.Annotations[configuredKey] != nil {
+				o.AtSet = true
 			}
 			switch {
 			case args[0] == "-":
@@ -86,9 +95,13 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 				return usageErrorf("--json reads stdin: use 'oscli bundle --json -'")
 			default:
 				for _, words := range splitMessages(args) {
-					m, err := o.Parser.ParseMessage(words)
+					m, err := parseBundleMessage(o.Parser, words, io.ErrOut)
 					if err != nil {
-						return &usageError{err: fmt.Errorf("message %s: %w", words[0], err)}
+						var ue *usageError
+						if errors.As(err, &ue) {
+							ue.err = fmt.Errorf("message %s: %w", words[0], ue.err)
+						}
+						return err
 					}
 					o.Elements = append(o.Elements, m)
 				}
@@ -129,6 +142,15 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 		}
 	}
 	b := &osc.Bundle{Timetag: o.At.At(o.Clock.Now()), Elements: elems}
+	if nb, ok := elems[0].(*osc.Bundle); ok && len(elems) == 1 {
+		// One bundle read from stdin is the bundle to send, as given (the
+		// way to resend one that dump --json recorded), not an element of
+		// a new one; --at, when given, sets its time tag.
+		b = nb
+		if o.AtSet {
+			b.Timetag = o.At.At(o.Clock.Now())
+		}
+	}
 	for _, w := range nestingWarnings(b, "") {
 		fprintSafe(o.IO.ErrOut, "oscli: warning: %s\n", w)
 	}
@@ -172,7 +194,7 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		}
 		if err != nil {
 			bad++
-			fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
+			reportLine(o.IO.ErrOut, lr.Line(), err)
 			continue
 		}
 		if p != nil {

@@ -50,19 +50,30 @@ func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
 
 TARGET is a port, host:port, [::1]:9000, a URL (udp://host:port, liblo's
 osc.udp://host:port) or @name from the config file; it is the word before
-the address and never starts with '/'. The default is 127.0.0.1:8000 over
+the address and never starts with '/'. liblo's two words, HOST PORT, work
+too. A host without a port (localhost) is refused unless -p or the config
+gives one, and so is a word like 9000x. The default is 127.0.0.1:8000 over
 UDP, where 'oscli dump' listens by default.
 
 Arguments are typed (i:42 h:-1 f:0.5 d:3.14 s:text S:sym c:x b:deadbeef
 b:@FILE t:WHEN r:ff8000ff m:00903c7f, bare T F N I, and [ ] around array
 contents) or inferred: an int32 is i, a larger integer h, a number with a
 '.' or exponent f, true/false T/F, nil N, anything else a string. s:42
-forces a string. A bad argument is reported with its position and nothing
-is sent (exit 2).
+forces a string; any other single letter and ':' (q:1) is an error. After
+the address a number is an argument, never a flag (/pan -0.5 --repeat 2);
+after '--' every word is an argument. A bad argument is reported with its
+position and nothing is sent (exit 2).
 
-With '-', each line of stdin is one message in the same syntax (blank lines
-and # comments are skipped; dump's time and sender columns are skipped too,
-so dump's text output can be sent again). With --json, each line is a JSON
+liblo's oscsend syntax, a type string of ihfdsScmTFNI and one value per
+letter (/a if 1 2.5), is read as liblo reads it when the target is written
+liblo's way (HOST PORT, or an osc.udp://, osc.tcp:// or osc.unix:// URL);
+a note gives the oscli spelling, and values that do not fit the type string
+are an error. After any other target oscli's syntax applies, with a warning
+when a word that liblo would read as types is sent as a string.
+
+With '-', each line of stdin is one message in the same syntax (blank lines,
+# comments and dump --hex's hexdump lines are skipped; dump's time and
+sender columns are skipped too, so dump's text output can be sent again). With --json, each line is a JSON
 object as 'oscli dump --json' writes it ("raw" wins, else "packet"). A bad
 line is reported with its number, the others still go out, and the exit
 code is 1.
@@ -77,11 +88,15 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send @mixer /ch/01/mix/fader 0.75
   oscli send /ping --reply --timeout 2s
   oscli send /tick i:1 --repeat 10 --interval 100ms
+  oscli send /pan -0.5 --repeat 2
+  oscli send localhost 9000 /sample/address iTfs 1 3.14 hello
   oscli send /go --at +2s
   oscli send --dry-run /my/pattern i:1 i:3 "s:a string" f:11.3
   printf '/a i:1\n/b s:x\n' | oscli send -
   oscli dump --json -n 10 | oscli send --json 9001 -`,
 		Args: cobra.MinimumNArgs(1),
+		// After the address, "-0.5" is a value, not a flag (protectNumbers).
+		Annotations: map[string]string{messageArgsKey: "yes"},
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -89,17 +104,20 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			}
 			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
 			o.Parser = newArgParser(env, &o.Delivery)
-			word, args, err := splitTarget(args)
+			target, args, err := splitSendTarget(args, c.Flags())
 			if err != nil {
 				return err
 			}
-			if err := df.resolve(&o.Delivery, word, &nf, c.Flags(), env, io); err != nil {
+			if err := df.resolve(&o.Delivery, target.word, &nf, c.Flags(), env, io); err != nil {
 				return err
 			}
 			switch {
 			case args[0] == "-":
 				if len(args) > 1 {
-					return usageErrorf("'-' reads messages from stdin and takes no arguments after it")
+					return &usageError{
+						err:  errors.New("'-' reads messages from stdin and takes no arguments after it"),
+						hint: "liblo's 'oscsend - /a i 1' writes the packet to stdout; 'oscli send --dry-run /a i:1' prints its hexdump",
+					}
 				}
 				o.Stdin = true
 				if flagSet(c.Flags(), "repeat") {
@@ -108,9 +126,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			case o.JSON:
 				return usageErrorf("--json reads stdin: use 'oscli send --json -'")
 			default:
-				m, err := o.Parser.ParseMessage(args)
+				m, err := parseSendMessage(o.Parser, target, args, io.ErrOut)
 				if err != nil {
-					return &usageError{err: err}
+					return err
 				}
 				if _, err := osc.AppendMessage(nil, m); err != nil {
 					return &usageError{err: err}
@@ -212,7 +230,7 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 		}
 		return p, err
 	}
-	bad := func(line int, err error) { fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
+	bad := func(line int, err error) { reportLine(o.IO.ErrOut, line, err) }
 	st, err := s.SendLines(ctx, format.NewLineReader(o.IO.In, format.LineLimit(s.MaxPacket())), parse, bad)
 	if err != nil {
 		return err
@@ -221,6 +239,15 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 		return &exitCodeError{code: exitFailure, err: &badLines{st.Bad, st.Bad + st.Packets}}
 	}
 	return nil
+}
+
+// reportLine reports a line of stdin that could not be sent, with the
+// argument's hint if it has one.
+func reportLine(w io.Writer, line int, err error) {
+	fprintSafe(w, "oscli: error: line %d: %v\n", line, err)
+	if h := argHint(err); h != "" {
+		fprintSafe(w, "oscli: hint: %s\n", h)
+	}
 }
 
 // printReplies prints what arrives on the sending socket until --timeout,

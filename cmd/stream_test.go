@@ -378,7 +378,7 @@ func TestBundleCommand(t *testing.T) {
 		t.Errorf("s:/x split the bundle: %q", r.out)
 	}
 	r = run(t, `{"timetag":"0xeeac000000000000","elements":[{"timetag":"0xeeab000000000000","elements":[]}]}`+"\n", nil, "bundle", "--json", "--dry-run", "-")
-	if r.code != 0 || !strings.Contains(r.err, "oscli: warning: nested bundle at element 1.1 is due") {
+	if r.code != 0 || !strings.Contains(r.err, "oscli: warning: nested bundle at element 1 is due") {
 		t.Errorf("no nesting warning: %q", r.err)
 	}
 	// Across NTP's 2036 wrap, a later child has a smaller raw value.

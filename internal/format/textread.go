@@ -14,9 +14,13 @@ import (
 // ParseTextLine reads one line of the text syntax with p: a message, with
 // the time and sender columns that Text puts before the address skipped.
 // It returns nil, nil for a line with nothing to send: a blank line, a '#'
-// comment, or a dump line whose message part is a '#' line (a bundle
-// header or a malformed packet).
+// comment, a dump line whose message part is a '#' line (a bundle header
+// or a malformed packet), or a line of the hexdump that dump --hex prints
+// under each packet.
 func ParseTextLine(line []byte, p *argparse.Parser) (osc.Packet, error) {
+	if isHexdumpLine(line) {
+		return nil, nil
+	}
 	words, err := argparse.SplitLine(string(line))
 	if err != nil {
 		return nil, err
@@ -63,4 +67,27 @@ func looksLikeColumn(w string) bool {
 		}
 	}
 	return true
+}
+
+// isHexdumpLine reports a line of package hexdump's format, as dump --hex
+// prints it: a decimal offset of at least 3 digits, a colon and 1 to 4
+// bytes in hex, then a blank or the end ("000:2f6d792f 70617474 …"). Its
+// text column may hold quotes or '#', so this is decided before the line
+// is split into words. No message line starts this way: a time column has
+// 2-digit fields or none, a sender column dots or brackets.
+func isHexdumpLine(line []byte) bool {
+	s := strings.TrimLeft(string(line), " \t")
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	if i < 3 || i >= len(s) || s[i] != ':' {
+		return false
+	}
+	j := i + 1
+	for j < len(s) && ('0' <= s[j] && s[j] <= '9' || 'a' <= s[j] && s[j] <= 'f') {
+		j++
+	}
+	n := j - i - 1
+	return n >= 2 && n <= 8 && n%2 == 0 && (j == len(s) || s[j] == ' ' || s[j] == '\n' || s[j] == '\r')
 }

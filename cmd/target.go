@@ -165,7 +165,9 @@ func quoteWords(ws []string) string {
 //
 //   - liblo target, type string, values that fit: read as liblo does, with
 //     a note giving the oscli spelling (unless both readings agree);
-//   - liblo target, type string, values that do not fit: a usage error;
+//   - liblo target, type string, values that do not fit: a usage error,
+//     unless the type string is T, F, N or I alone, which oscli reads as
+//     that tag too (the note's own spelling, /n N I F, reads back);
 //   - oscli target: oscli's syntax, with a warning when the words would
 //     also read as liblo's types and mean something else ("if" sent as a
 //     string), and a hint with liblo's reading when oscli's fails.
@@ -204,7 +206,7 @@ func parseMessageWords(p *argparse.Parser, libloReads bool, words []string, errO
 	if errors.As(err, &ae) {
 		return nil, &usageError{err: err}
 	}
-	if libloReads && types != "" {
+	if libloReads && types != "" && (lib != nil || !isBareTag(types)) {
 		if lib == nil {
 			return nil, &usageError{err: libErr, hint: fmt.Sprintf(
 				"after a liblo-style target, %q reads as liblo's type string: one value per letter of ihfdsScm, none for TFNI; "+
@@ -228,6 +230,11 @@ func parseMessageWords(p *argparse.Parser, libloReads bool, words []string, errO
 	}
 	return m, nil
 }
+
+// isBareTag reports T, F, N or I alone: oscli's reading of such a word is
+// that tag too, never a string, so when the words after it do not fit
+// liblo's reading (/n N I F) oscli's applies without doubt.
+func isBareTag(w string) bool { return len(w) == 1 && strings.IndexByte("TFNI", w[0]) >= 0 }
 
 // argHint is the advice an argument error carries, if any.
 func argHint(err error) string {

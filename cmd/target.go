@@ -48,6 +48,12 @@ func splitSendTarget(args []string, fs *pflag.FlagSet) (sendTarget, []string, er
 	case -1:
 		// No address anywhere: the word after the target is reported as
 		// the address it should have been.
+		if len(args) >= 2 && isBareHost(args[0]) && isDigits(args[1]) {
+			if len(args) == 2 {
+				return t, nil, usageErrorf("no address after target %q: an OSC address must start with '/'", args[0]+" "+args[1])
+			}
+			return t, nil, &usageError{err: &argparse.AddressError{Word: args[2]}}
+		}
 		word, rest, err := splitTarget(args)
 		if err != nil {
 			return t, nil, err

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -98,8 +97,7 @@ type tcpClient struct {
 	framing Framing
 	max     int
 	wbuf    []byte
-	r       *bufio.Reader
-	fr      FrameReader
+	fr      *frameReader
 	src     Source
 }
 
@@ -145,20 +143,20 @@ func (c *tcpClient) SendBatch(ps [][]byte) error {
 
 func (c *tcpClient) Receive() (Packet, error) {
 	if c.fr == nil {
-		c.r = bufio.NewReader(c.conn)
-		f, err := DetectFraming(c.r)
-		if err != nil {
+		c.fr = newFrameReader(c.conn, FramingAuto, c.max, nil)
+	}
+	if c.fr.framing == FramingAuto {
+		if err := c.fr.detectFraming(); err != nil {
 			return Packet{}, err
 		}
-		c.fr = NewFrameReader(c.r, f, c.max)
 		ap := unmapAddrPort(c.conn.RemoteAddr().(*net.TCPAddr).AddrPort())
-		c.src = Source{proto: "tcp+" + string(f), name: ap.String(), addr: ap, r: c}
+		c.src = Source{proto: "tcp+" + string(c.fr.framing), name: ap.String(), addr: ap, r: c}
 	}
 	p, err := c.fr.Next()
 	if err != nil {
 		return Packet{}, err
 	}
-	return Packet{Data: p, More: c.r.Buffered() > 0, Source: c.src}, nil
+	return Packet{Data: p, More: c.fr.Buffered(), Source: c.src}, nil
 }
 
 func (c *tcpClient) reply(_ *Source, p []byte) error { return c.Send(p) }

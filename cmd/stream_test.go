@@ -221,6 +221,35 @@ func TestTCPMaxConnsAndFrameTimeout(t *testing.T) {
 	}
 }
 
+// send's --timeout, when given, also bounds the wait for a TCP receiver
+// to accept; without it (and in bundle, replay and bench, which have
+// none) the transport's default does.
+func TestConnectTimeoutFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{[]string{"send", "--timeout", "300ms", "tcp://127.0.0.1:9000", "/x"}, 300 * time.Millisecond},
+		{[]string{"send", "tcp://127.0.0.1:9000", "/x"}, 0},
+		{[]string{"bundle", "tcp://127.0.0.1:9000", "/x"}, 0},
+	} {
+		opts, code, stderr := parse(t, nil, tt.args...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", tt.args, code, stderr)
+		}
+		var got time.Duration
+		switch o := opts.(type) {
+		case *sendOptions:
+			got = o.Delivery.ConnectTimeout
+		case *bundleOptions:
+			got = o.Delivery.ConnectTimeout
+		}
+		if got != tt.want {
+			t.Errorf("%v: connect timeout %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}
+
 // 120 clients at once, each sending a numbered sequence: nothing lost,
 // nothing mixed up between connections, order kept within each.
 func TestTCPManyClients(t *testing.T) {

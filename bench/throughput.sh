@@ -39,7 +39,7 @@ dumploss() {
   sent=$("$flood" "$port" "$3" "$secs" | cut -d' ' -f1)
   wait
   rm -f "$tmp/ready"
-  got=$(sed -n 's/^oscli: \([0-9]*\) packets.*/\1/p' "$tmp/dump.err")
+  got=$(sed -n 's/^oscli: \(stopped by [^:]*: \)\{0,1\}\([0-9]*\) packets.*/\2/p' "$tmp/dump.err")
   python3 -c "print(f'{100*(1-$got/$sent):.3f}% of $sent')"
 }
 

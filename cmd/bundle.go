@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,7 +65,7 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 				return err
 			}
 			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
-			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Clock.Now}
+			o.Parser = newArgParser(env, &o.Delivery)
 			word, args, err := splitTarget(args)
 			if err != nil {
 				return err
@@ -131,7 +130,7 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 	}
 	b := &osc.Bundle{Timetag: o.At.At(o.Clock.Now()), Elements: elems}
 	for _, w := range nestingWarnings(b, "") {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", w)
+		fprintSafe(o.IO.ErrOut, "oscli: warning: %s\n", w)
 	}
 	data, err := osc.AppendBundle(nil, b)
 	if err != nil {
@@ -150,9 +149,12 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 
 // readElements reads a bundle's elements from stdin, all or nothing.
 func readElements(o *bundleOptions) ([]osc.Packet, error) {
-	lr := format.NewLineReader(o.IO.In, format.MaxLine)
+	max := sender.MaxPacket(o.Delivery)
+	lr := format.NewLineReader(o.IO.In, format.LineLimit(max))
 	var elems []osc.Packet
 	bad := 0
+	size := 16 // "#bundle\0" and the time tag
+	var buf []byte
 	for {
 		line, err := lr.Next()
 		if err == io.EOF {
@@ -162,6 +164,7 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		var p osc.Packet
 		switch {
 		case errors.As(err, &tl):
+			err = tl.ForPacket(max)
 		case err != nil:
 			return nil, fmt.Errorf("read stdin: %w", err)
 		default:
@@ -169,10 +172,18 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		}
 		if err != nil {
 			bad++
-			fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
+			fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", lr.Line(), err)
 			continue
 		}
 		if p != nil {
+			// Stop reading once the bundle could not go out anyway.
+			if buf, err = osc.AppendPacket(buf[:0], p); err == nil {
+				size += 4 + len(buf)
+			}
+			if size > max {
+				return nil, usageErrorf("line %d: the bundle reaches %d bytes, more than the largest packet to %s (%d): nothing sent",
+					lr.Line(), size, o.Delivery.Target, max)
+			}
 			elems = append(elems, p)
 		}
 	}
@@ -197,7 +208,7 @@ func nestingWarnings(b *osc.Bundle, path string) []string {
 			continue
 		}
 		p := fmt.Sprintf("%s%d", path, i+1)
-		if !b.Timetag.IsImmediate() && !nb.Timetag.IsImmediate() && nb.Timetag < b.Timetag {
+		if !b.Timetag.IsImmediate() && !nb.Timetag.IsImmediate() && nb.Timetag.Sub(b.Timetag) < 0 {
 			out = append(out, fmt.Sprintf("nested bundle at element %s is due %v before its parent (OSC 1.0 forbids it)",
 				p, b.Timetag.Sub(nb.Timetag)))
 		}

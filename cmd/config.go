@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -56,10 +57,18 @@ func loadConfig(env *Env, explicit string) (*viper.Viper, error) {
 	if ext := filepath.Ext(path); ext == "" {
 		v.SetConfigType("yaml")
 	}
-	if err := v.ReadInConfig(); err != nil {
-		var nf viper.ConfigFileNotFoundError
-		if errors.As(err, &nf) || os.IsNotExist(err) {
-			return nil, usageErrorf("config file %s does not exist", path)
+	// Read here rather than by viper, to bound the size.
+	data, err := readFileMax(path, config.MaxFile, "too big for a config file")
+	if os.IsNotExist(err) {
+		return nil, usageErrorf("config file %s does not exist", path)
+	}
+	if err == nil {
+		err = v.ReadConfig(bytes.NewReader(data))
+	}
+	if err != nil {
+		var big *fileTooBigError
+		if errors.As(err, &big) {
+			return nil, usageErrorf("config %v", err)
 		}
 		return nil, usageErrorf("config file %s: %v", path, err)
 	}
@@ -91,7 +100,7 @@ func configure(c *cobra.Command, env *Env) error {
 	})
 	env.targets = res.Targets
 	for _, w := range res.Warnings {
-		fmt.Fprintf(env.Err, "oscli: warning: %s\n", w)
+		fprintSafe(env.Err, "oscli: warning: %s\n", w)
 	}
 	return applySettings(c.Flags(), res.Settings, path)
 }

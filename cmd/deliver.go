@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/pflag"
 
@@ -69,9 +68,9 @@ func openSender(ctx context.Context, o sender.Options, io *iostreams.IOStreams, 
 	switch {
 	case !verbose:
 	case o.DryRun:
-		fmt.Fprintf(io.ErrOut, "oscli: dry run: would send to %s\n", o.Target)
+		fprintSafe(io.ErrOut, "oscli: dry run: would send to %s\n", o.Target)
 	default:
-		fmt.Fprintf(io.ErrOut, "oscli: sending over %s\n", s)
+		fprintSafe(io.ErrOut, "oscli: sending over %s\n", s)
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/transport"
 )
@@ -42,6 +44,9 @@ type dumpOptions struct {
 	Batch     int
 	// FrameTimeout is how long a TCP frame may take (0: no limit).
 	FrameTimeout time.Duration
+
+	// --schedule-max, --schedule-bytes: what --schedule may hold.
+	ScheduleMax, ScheduleBytes int
 
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
@@ -72,8 +77,13 @@ elements indented below; they print on arrival. Strings are quoted and
 escaped so nothing a sender puts in them reaches your terminal raw.
 
 A malformed packet prints one '#malformed' line with the byte offset and the
-reason, then its hexdump; dump keeps listening. On exit (Ctrl-C, --count,
---timeout) a summary goes to stderr: packets, bytes, malformed, filtered.
+reason, then its hexdump; dump keeps listening. However dump stops (Ctrl-C,
+SIGTERM, SIGHUP, --count, --timeout, an error), every packet it counted is
+written to stdout, then a summary goes to stderr saying why: "oscli: stopped
+by SIGTERM: 12 packets, 480 bytes, 0 malformed, 0 filtered". Once stopping,
+stdout gets 1 s to take what is left (a pipe nobody reads): what it did not
+take is counted as "not written" and the exit code is 1. A second signal
+ends dump at once.
 
 --count counts the packets shown (malformed ones included); --timeout is the
 longest dump listens in all. --filter and --exclude take OSC address
@@ -140,6 +150,12 @@ is otherwise kept however long it is quiet.`,
 			if o.MaxPacket < 16 || o.MaxConns < 1 {
 				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
 			}
+			if o.MaxPacket > osc.MaxPacket {
+				return usageErrorf("--max-packet %d: at most %d (16 MiB), so that every recording replays", o.MaxPacket, osc.MaxPacket)
+			}
+			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
+				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
+			}
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
@@ -163,10 +179,12 @@ is otherwise kept however long it is quiet.`,
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
 	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
+	fs.IntVar(&o.ScheduleMax, "schedule-max", pipeline.DefaultScheduleMax, "with --schedule: hold at most `N` bundles; more print on arrival")
+	fs.IntVar(&o.ScheduleBytes, "schedule-bytes", pipeline.DefaultScheduleBytes, "with --schedule: hold at most `BYTES` of bundles; more print on arrival")
 	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
-	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES`; a bigger one closes the connection")
+	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES` (up to 16 MiB); a bigger one closes the connection")
 	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once; one more closes the one idle longest")
 	fs.DurationVar(&o.FrameTimeout, "frame-timeout", transport.DefaultFrameTimeout, "TCP: longest a frame may take from first byte to last (0: no limit)")
 	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
@@ -174,8 +192,8 @@ is otherwise kept however long it is quiet.`,
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	cfg := pipeline.Config{
 		Clock:    o.Clock,
 		Out:      o.IO.Out,
@@ -183,12 +201,14 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		Schedule: o.Schedule,
 		Count:    o.Count,
 		Echo:     o.Echo,
-		Stop:     cancel,
+		Stop:     func() { cancel(errPipelineStop) },
 		Render: func(w io.Writer) format.Renderer {
 			r, _ := format.NewRenderer(o.Format, w, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
 			return r
 		},
 	}
+	cfg.ScheduleMax, cfg.ScheduleBytes = o.ScheduleMax, o.ScheduleBytes
+	cfg.Notice = func(msg string) { fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", msg) }
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {
@@ -220,22 +240,75 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	if o.Verbose && o.Listen.Proto == transport.UDP {
 		note = fmt.Sprintf(" (receive buffer %d bytes)", l.Stats().RecvBuffer)
 	}
-	fmt.Fprintf(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
+	// Everything that waits on the clock is set up before the ready
+	// signal, so a test moving a fake clock finds it in place.
+	p := pipeline.New(cfg)
+	// A stop gives a blocked stdout pipeline.StopGrace, not forever.
+	defer context.AfterFunc(ctx, p.Stopping)()
+	if o.Timeout > 0 {
+		t := o.Clock.AfterFunc(o.Timeout, func() { cancel(errDumpTimeout) })
+		defer t.Stop()
+	}
+	fprintSafe(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
 	if err := o.signalReady(l.Addr().String()); err != nil {
 		return err
 	}
-	if o.Timeout > 0 {
-		t := o.Clock.AfterFunc(o.Timeout, cancel)
-		defer t.Stop()
-	}
-	p := pipeline.New(cfg)
 	serveErr := l.Serve(p.Handle)
 	st, err := p.Close()
-	if err != nil {
+	// Whatever ended the run, what was counted has been written (or is
+	// counted as not written) and the summary says why it stopped.
+	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
+		pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
+	var re *pipeline.RecordError
+	switch {
+	case errors.As(err, &re):
+		// "record session.jsonl: no space left on device"
+		cause := re.Err
+		var pe *fs.PathError
+		if errors.As(cause, &pe) {
+			cause = pe.Err
+		}
+		return fmt.Errorf("record %s: %w", o.Record, cause)
+	case errors.Is(err, pipeline.ErrBlocked):
+		// The write given up may have passed part of its buffer to the
+		// pipe: the count is an upper bound.
+		return fmt.Errorf("stdout blocked: up to %d %s not written (gave up %v after the stop)", st.Unwritten, pipeline.Plural(st.Unwritten, "packet", "packets"), pipeline.StopGrace)
+	case err != nil:
 		return fmt.Errorf("write output: %w", err)
 	}
-	fmt.Fprintf(o.IO.ErrOut, "oscli: %s\n", pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
 	return serveErr
+}
+
+// Causes of a dump run's end besides a signal (the parent context's).
+var (
+	errPipelineStop = errors.New("pipeline stopped") // --count, or an output or record error
+	errDumpTimeout  = errors.New("--timeout")
+)
+
+// stopReason names what ended a dump run, for "oscli: stopped by …": the
+// signal, "--count 5", "--timeout 5s", "a record error", "an output
+// error", "a listener error", or "interrupt" (a cancel without a signal).
+func (o *dumpOptions) stopReason(ctx context.Context, err, serveErr error) string {
+	var sc *signalCause
+	cause := context.Cause(ctx)
+	switch {
+	case errors.As(cause, &sc):
+		return sc.Error()
+	case cause == errDumpTimeout:
+		return "--timeout " + o.Timeout.String()
+	case cause == errPipelineStop:
+		var re *pipeline.RecordError
+		switch {
+		case errors.As(err, &re):
+			return "a record error"
+		case err != nil:
+			return "an output error"
+		}
+		return fmt.Sprintf("--count %d", o.Count)
+	case cause == nil && serveErr != nil:
+		return "a listener error"
+	}
+	return "interrupt"
 }
 
 // connReporter reports TCP connections on stderr: problems always,
@@ -253,12 +326,12 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 			case errors.Is(e.Err, transport.ErrFrameTimeout):
 				flag = " (--frame-timeout)"
 			}
-			fmt.Fprintf(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
+			fprintSafe(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
 		case !verbose:
 		case e.Opened:
-			fmt.Fprintf(w, "oscli: %s connected (%s)\n", e.Source, e.Source.Proto())
+			fprintSafe(w, "oscli: %s connected (%s)\n", e.Source, e.Source.Proto())
 		default:
-			fmt.Fprintf(w, "oscli: %s disconnected\n", e.Source)
+			fprintSafe(w, "oscli: %s disconnected\n", e.Source)
 		}
 	}
 }

@@ -180,13 +180,13 @@ func TestDumpTimeoutAndInterrupt(t *testing.T) {
 		t.Fatal("--timeout fired early")
 	}
 	clk.Advance(1)
-	if r := d.wait(t); r.code != 0 || !strings.Contains(r.err, "oscli: 0 packets, 0 bytes, 0 malformed, 0 filtered") {
+	if r := d.wait(t); r.code != 0 || !strings.Contains(r.err, "oscli: stopped by --timeout 5s: 0 packets, 0 bytes, 0 malformed, 0 filtered") {
 		t.Errorf("timeout: %d %q", r.code, r.err)
 	}
 	d = start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none")
 	sendRaw(t, d.addr, vectorData(t, "fader"))
 	d.stdout.waitFor(t, func(out string) bool { return out != "" })
-	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: 1 packets, 20 bytes") {
+	if r := d.stop(t); r.code != 0 || !strings.Contains(r.err, "oscli: stopped by interrupt: 1 packet, 20 bytes") {
 		t.Errorf("interrupt: %d %q", r.code, r.err)
 	}
 }

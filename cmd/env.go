@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
@@ -45,6 +47,10 @@ type Env struct {
 	// replaces In, Out, Err and the OS's terminal checks, so a test can say
 	// "stdout is a terminal"; --color and Getenv still decide colour.
 	ios *iostreams.IOStreams
+
+	// done is the run's context (set by Run): a read of stdin ends when
+	// it does.
+	done context.Context
 }
 
 // streams returns the command's IO streams with the terminal and colour
@@ -54,23 +60,95 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
-	if e.ios != nil {
-		e.ios.SetColor(mode, e.Getenv)
-		return e.ios, nil
+	s := e.ios
+	if s != nil {
+		s.SetColor(mode, e.Getenv)
+	} else {
+		s = iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv)
 	}
-	return iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv), nil
+	if _, ok := s.In.(*stdinReader); !ok && e.done != nil {
+		s.In = &stdinReader{ctx: e.done, r: s.In}
+	}
+	return s, nil
+}
+
+// stdinReader reads in a goroutine of its own, so that a read blocked on a
+// terminal or a quiet pipe ends when the run's context does (Ctrl-C, a
+// signal): a plain read would hold the command until the next line. A
+// read given up that way is left to finish, into a buffer of its own.
+type stdinReader struct {
+	ctx context.Context
+	r   io.Reader
+	req chan []byte
+	res chan stdinRead
+	buf []byte // the reading goroutine's
+	out bool   // a read into buf is out
+}
+
+type stdinRead struct {
+	n   int
+	err error
+}
+
+func (s *stdinReader) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if s.req == nil {
+		s.req, s.res = make(chan []byte), make(chan stdinRead, 1)
+		go func(req <-chan []byte) {
+			for b := range req {
+				n, err := s.r.Read(b)
+				s.res <- stdinRead{n, err}
+				if err != nil {
+					return // at the end of stdin, no goroutine is left waiting
+				}
+			}
+		}(s.req)
+	}
+	if !s.out {
+		if cap(s.buf) < len(p) {
+			s.buf = make([]byte, len(p))
+		}
+		s.req <- s.buf[:len(p)]
+		s.out = true
+	}
+	select {
+	case r := <-s.res:
+		// A read given up (ctx done) is never resumed, so r.n <= len(p).
+		s.out = false
+		if r.err != nil {
+			s.req = nil // the goroutine has returned; a later Read starts another
+		}
+		return copy(p, s.buf[:r.n]), r.err
+	case <-s.ctx.Done():
+		return 0, s.ctx.Err()
+	}
 }
 
 // Main runs oscli with the process's streams and returns the exit code.
-// The first Ctrl-C cancels the command's context (commands then flush and
-// summarise); a second one kills the process as usual.
+// The first SIGINT (Ctrl-C), SIGTERM or SIGHUP cancels the command's
+// context with that signal as the cause (commands then flush and
+// summarise, as for Ctrl-C); a second one of any of them ends the process
+// at once, killed by that signal (exit status 128+n in a shell). A signal
+// the process was started ignoring (SIGHUP under nohup, SIGINT in a
+// background job) stays ignored.
 func Main(args []string, b BuildInfo) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // restore default handling: a second Ctrl-C ends the process
-	}()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var sigs []os.Signal
+	for _, s := range stopSignals {
+		if !signal.Ignored(s) {
+			sigs = append(sigs, s)
+		}
+	}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, sigs...)
+	defer signal.Stop(ch)
+	go watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
 	env := &Env{
 		In:     os.Stdin,
 		Out:    os.Stdout,
@@ -80,4 +158,57 @@ func Main(args []string, b BuildInfo) int {
 		Build:  b,
 	}
 	return Run(ctx, env, args)
+}
+
+// stopSignals stop a command the way Ctrl-C does.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// signalCause is the cause of a context cancelled by a signal: commands
+// name it in their summary ("stopped by SIGTERM").
+type signalCause struct{ Signal os.Signal }
+
+func (e *signalCause) Error() string { return signalName(e.Signal) }
+
+// signalName is the conventional name of a stop signal (SIGTERM), not
+// Go's description ("terminated").
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return s.String()
+}
+
+// watchSignals cancels the run at the first signal on ch, with the signal
+// as the cause, and calls die with the second.
+func watchSignals(ch <-chan os.Signal, cancel context.CancelCauseFunc, die func(os.Signal)) {
+	s, ok := <-ch
+	if !ok {
+		return
+	}
+	cancel(&signalCause{Signal: s})
+	if s, ok = <-ch; ok {
+		die(s)
+	}
+}
+
+// die ends the process at once, killed by s as if oscli had not caught
+// it, so a shell sees 128+n and a script running oscli stops too; where a
+// process cannot signal itself (Windows), it exits with 128+n.
+func die(s os.Signal, caught []os.Signal) {
+	signal.Reset(caught...)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(s) == nil {
+		// The default action is taken before kill(2) returns for a
+		// process signalling itself; this is a fallback.
+		time.Sleep(100 * time.Millisecond)
+	}
+	n := 0
+	if ss, ok := s.(syscall.Signal); ok {
+		n = int(ss)
+	}
+	os.Exit(128 + n)
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/oscli/oscli/internal/sender"
+	"github.com/oscli/oscli/internal/termsafe"
 )
 
 // Exit codes (SPEC §9).
@@ -66,6 +68,8 @@ func report(w io.Writer, err error, ran bool) int {
 		ue *usageError
 		he *hintError
 		ce *exitCodeError
+		sc *signalCause
+		tb *sender.TooBigError
 	)
 	hint := ""
 	switch {
@@ -76,7 +80,11 @@ func report(w io.Writer, err error, ran bool) int {
 		}
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
-	case errors.Is(err, context.Canceled):
+	case errors.As(err, &tb):
+		// The message or bundle the user wrote cannot go out
+		// (send - and replay skip such packets and go on).
+		code = exitUsage
+	case errors.Is(err, context.Canceled), errors.As(err, &sc):
 		code = exitInterrupted
 	case !ran:
 		// cobra's own complaints: unknown command or flag, wrong arguments.
@@ -88,12 +96,39 @@ func report(w io.Writer, err error, ran bool) int {
 		hint = "sending to a broadcast address needs --broadcast"
 	}
 	if code == exitInterrupted {
-		fmt.Fprintln(w, "oscli: interrupted")
+		if sc != nil {
+			fmt.Fprintf(w, "oscli: interrupted by %s\n", sc)
+		} else {
+			fmt.Fprintln(w, "oscli: interrupted")
+		}
 		return code
 	}
-	fmt.Fprintf(w, "oscli: error: %s\n", err)
+	msg := strings.TrimRight(err.Error(), "\n")
+	const suggest = "\n\nDid you mean this?\n"
+	if i := strings.Index(msg, suggest); i >= 0 {
+		// cobra's suggestions, on lines of their own: into the hint.
+		hint = "did you mean " + strings.Join(strings.Fields(msg[i+len(suggest):]), " or ") + "? " + hint
+		msg = msg[:i]
+	}
+	fprintSafe(w, "oscli: error: %s\n", msg)
 	if hint != "" {
-		fmt.Fprintf(w, "oscli: hint: %s\n", hint)
+		fprintSafe(w, "oscli: hint: %s\n", hint)
 	}
 	return code
+}
+
+// fprintSafe is fmt.Fprintf for lines on stderr, which carry names and
+// errors from the network (a Unix socket's path, an IPv6 zone) and the
+// filesystem (file names, what a file holds): everything but a final
+// newline goes through termsafe, so a control character, a bidi override
+// or an invisible one shows as an escape, and a newline inside cannot fake
+// a line of oscli's own.
+func fprintSafe(w io.Writer, format string, a ...any) {
+	line := fmt.Sprintf(format, a...)
+	nl := strings.HasSuffix(line, "\n")
+	b := termsafe.Append(make([]byte, 0, len(line)+16), strings.TrimSuffix(line, "\n"))
+	if nl {
+		b = append(b, '\n')
+	}
+	_, _ = w.Write(b)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/oscli/oscli/internal/clock"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
 
 // docsDate is the date printed in the man pages: fixed, so generating them
@@ -18,8 +17,9 @@ import (
 var docsDate = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 
 // GenerateDocs writes the shell completions and man pages into
-// dir/completions and dir/man. `oscli gen-docs .` regenerates the committed
-// copies; a test fails when they drift from the command tree.
+// dir/completions and dir/man: a page per command (oscli.1, oscli-dump.1,
+// ...) and oscli-json.5 for the JSON lines. `oscli gen-docs .` regenerates
+// the committed copies; a test fails when they drift from the command tree.
 func GenerateDocs(dir string, getenv func(string) string) (map[string][]byte, error) {
 	env := &Env{Getenv: getenv, Clock: clock.Real}
 	root := newRootCmd(env)
@@ -46,30 +46,20 @@ func GenerateDocs(dir string, getenv func(string) string) (map[string][]byte, er
 			date = time.Unix(sec, 0).UTC()
 		}
 	}
-	header := &doc.GenManHeader{Title: "OSCLI", Section: "1", Source: "oscli", Manual: "oscli manual", Date: &date}
-	root.DisableAutoGenTag = true
-	var walk func(c *cobra.Command) error
-	walk = func(c *cobra.Command) error {
+	day := date.Format("2006-01-02")
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
 		if !c.IsAvailableCommand() && c != root || c.Name() == "help" {
-			return nil
+			return
 		}
-		c.DisableAutoGenTag = true
-		b.Reset()
-		if err := doc.GenMan(c, header, &b); err != nil {
-			return err
-		}
-		name := "man/" + replaceSpaces(c.CommandPath()) + ".1"
-		files[name] = bytes.Clone(b.Bytes())
+		c.InitDefaultHelpFlag() // cobra adds -h when a command runs; --help lists it
+		files["man/"+manName(c)+".1"] = commandPage(c, day, schema(root)).render()
 		for _, sub := range c.Commands() {
-			if err := walk(sub); err != nil {
-				return err
-			}
+			walk(sub)
 		}
-		return nil
 	}
-	if err := walk(root); err != nil {
-		return nil, err
-	}
+	walk(root)
+	files["man/oscli-json.5"] = jsonPage(day).render()
 	if dir != "" {
 		for name, data := range files {
 			path := filepath.Join(dir, name)
@@ -82,10 +72,6 @@ func GenerateDocs(dir string, getenv func(string) string) (map[string][]byte, er
 		}
 	}
 	return files, nil
-}
-
-func replaceSpaces(s string) string {
-	return string(bytes.ReplaceAll([]byte(s), []byte(" "), []byte("-")))
 }
 
 func newGenDocsCmd(env *Env) *cobra.Command {

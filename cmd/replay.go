@@ -147,7 +147,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	po := o.Play
 	po.Clock = o.Clock
 	po.OnBad = func(err *record.BadRecordError) {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: %s: %v (skipped)\n", o.File, err)
+		fprintSafe(o.IO.ErrOut, "oscli: %s: %v (skipped)\n", o.File, err)
 	}
 	var sink replay.Sink
 	if o.Delivery.DryRun {
@@ -175,7 +175,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if o.Verbose && !o.Delivery.DryRun {
 		msg += fmt.Sprintf("; worst lateness %v", st.Worst.Round(time.Microsecond))
 	}
-	fmt.Fprintln(o.IO.ErrOut, msg)
+	fprintSafe(o.IO.ErrOut, "%s\n", msg)
 	return nil
 }
 

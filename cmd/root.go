@@ -16,6 +16,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if env.ios != nil {
 		env.In, env.Out, env.Err = env.ios.In, env.ios.Out, env.ios.ErrOut
 	}
+	env.done = ctx
 	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)
@@ -35,6 +37,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	c, err := root.ExecuteContextC(ctx)
 	if err != nil && c != nil {
 		sourceHint(c.Flags(), err)
+	}
+	var sc *signalCause
+	if errors.Is(err, context.Canceled) && errors.As(context.Cause(ctx), &sc) {
+		err = sc // "interrupted by SIGTERM"
 	}
 	return report(env.Err, err, env.ran)
 }

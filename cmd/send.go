@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,7 +88,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				return err
 			}
 			o.IO, o.Clock, o.Verbose = io, env.Clock, env.verbose
-			o.Parser = &argparse.Parser{ReadFile: os.ReadFile, Now: env.Clock.Now}
+			o.Parser = newArgParser(env, &o.Delivery)
 			word, args, err := splitTarget(args)
 			if err != nil {
 				return err
@@ -213,8 +212,8 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 		}
 		return p, err
 	}
-	bad := func(line int, err error) { fmt.Fprintf(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
-	st, err := s.SendLines(ctx, format.NewLineReader(o.IO.In, format.MaxLine), parse, bad)
+	bad := func(line int, err error) { fprintSafe(o.IO.ErrOut, "oscli: error: line %d: %v\n", line, err) }
+	st, err := s.SendLines(ctx, format.NewLineReader(o.IO.In, format.LineLimit(s.MaxPacket())), parse, bad)
 	if err != nil {
 		return err
 	}

@@ -387,6 +387,28 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
+// --schedule-max reaches the schedule: a bundle that does not fit prints
+// on arrival, with one warning, and the summary counts it.
+func TestScheduleMax(t *testing.T) {
+	clk := clock.NewFake(t0)
+	d := startOn(t, clk, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--schedule", "--schedule-max", "1", "-n", "2", "--time", "none")
+	for _, addr := range []string{"/held", "/over"} {
+		if r := runOn(t, clk, "", nil, "bundle", d.addr, "--at", "+1h", addr); r.code != 0 {
+			t.Fatal(r.err)
+		}
+	}
+	d.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, "/over") })
+	clk.Advance(time.Hour)
+	r := d.wait(t)
+	if got := lines(r.out); len(got) != 4 || !strings.HasSuffix(got[1], "/over") || !strings.HasSuffix(got[3], "/held") {
+		t.Errorf("output:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "oscli: warning: --schedule holds at most 1 bundle (--schedule-max): bundles that do not fit print on arrival\n") ||
+		!strings.Contains(r.err, ", 1 bundle printed on arrival (--schedule full)") {
+		t.Errorf("stderr:\n%s", r.err)
+	}
+}
+
 func TestBundleCommand(t *testing.T) {
 	tests := []struct {
 		name, stdin string
@@ -423,6 +445,11 @@ func TestBundleCommand(t *testing.T) {
 	r = run(t, `{"timetag":"0xeeac000000000000","elements":[{"timetag":"0xeeab000000000000","elements":[]}]}`+"\n", nil, "bundle", "--json", "--dry-run", "-")
 	if r.code != 0 || !strings.Contains(r.err, "oscli: warning: nested bundle at element 1.1 is due") {
 		t.Errorf("no nesting warning: %q", r.err)
+	}
+	// Across NTP's 2036 wrap, a later child has a smaller raw value.
+	r = run(t, `{"timetag":"2036-02-01T00:00:00Z","elements":[{"timetag":"2036-03-01T00:00:00Z","elements":[]}]}`+"\n", nil, "bundle", "--json", "--dry-run", "-")
+	if r.code != 0 || strings.Contains(r.err, "warning") {
+		t.Errorf("a nesting warning across 2036: %q", r.err)
 	}
 }
 

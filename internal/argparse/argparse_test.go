@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,38 @@ func TestParseWhen(t *testing.T) {
 	for _, bad := range []string{"", "soon", "@", "@1.", "@1.1234567890", "@x", "0xabc", "25:00:00", "@+5"} {
 		if _, err := argparse.ParseWhen(bad, now); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// A WHEN outside the time tags' range (RFC 4330: 1968-01-20T03:14:08Z to
+// 2104-02-26T09:42:23.999999999Z) is an error naming it and the range, not
+// a date that wrapped; the ends themselves are exact.
+func TestParseWhenRange(t *testing.T) {
+	const rng = " is outside the range of OSC time tags, 1968-01-20T03:14:08Z to 2104-02-26T09:42:23Z (NTP, RFC 4330)"
+	for _, s := range []string{
+		"@99999999999999999", "@-99999999999999999999", "@4233462144", "@-61505153",
+		"+1000000h", "-1000000h", "3000000h", "+9999999999999h",
+		"1899-12-31T23:59:59Z", "1968-01-20T03:14:07.999999999Z", "2104-02-26T09:42:24Z", "9999-01-01T00:00:00Z",
+	} {
+		_, err := argparse.ParseWhen(s, now)
+		var re *argparse.RangeError
+		if !errors.As(err, &re) || err.Error() != "time "+strconv.Quote(s)+rng {
+			t.Errorf("%s: %v", s, err)
+		}
+		if _, err := argparse.ParseWhenSpec(s, now); !errors.As(err, &re) {
+			t.Errorf("spec %s: %v", s, err)
+		}
+	}
+	for s, want := range map[string]osc.Timetag{
+		"1968-01-20T03:14:08Z":           osc.NewTimetag(1<<31, 0),
+		"@-61505152":                     osc.NewTimetag(1<<31, 0),
+		"2104-02-26T09:42:23.999999999Z": osc.NewTimetag(1<<31-1, 0xfffffffc),
+		"2036-02-07T06:28:16Z":           osc.NewTimetag(0, 0),
+		"+675000h":                       osc.FromTime(now.Add(675000 * time.Hour)),
+	} {
+		if got, err := argparse.ParseWhen(s, now); err != nil || got != want {
+			t.Errorf("%s = %#x, %v; want %#x", s, uint64(got), err, uint64(want))
 		}
 	}
 }

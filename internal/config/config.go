@@ -39,6 +39,11 @@ import (
 	"strings"
 )
 
+// MaxFile is the largest config file oscli reads: 1 MiB, thousands of
+// times a real one, so a wrong --config (a log, /dev/zero) fails at once
+// instead of filling memory. The reader enforces it.
+const MaxFile = 1 << 20
+
 // Kind is the type of value a flag takes, for checking values before they
 // reach the flag.
 type Kind int
@@ -356,8 +361,11 @@ func Targets(file map[string]any) map[string]string {
 	return out
 }
 
-// envName is the variable for a flag: OSCLI_<FLAG>, or
-// OSCLI_<COMMAND>_<FLAG> when scoped to a command.
+// EnvName is the variable for a flag: OSCLI_<FLAG> when command is "",
+// else OSCLI_<COMMAND>_<FLAG>, dashes as underscores (the man pages list
+// them with it).
+func EnvName(command, flag string) string { return envName(command, flag) }
+
 func envName(command, flag string) string {
 	name := flag
 	if command != "" {

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/termsafe"
 )
 
 // JSON renders one JSON object per packet, one per line (the schema is in
@@ -21,8 +23,8 @@ import (
 // Bundles are {"timetag":"0x…","time":"…" or "immediately","elements":[…]};
 // malformed packets carry "error" and "offset" instead of "packet".
 // Strings are valid JSON whatever the network sent: invalid UTF-8 becomes
-// U+FFFD (the exact bytes stay in "raw") and control characters are
-// escaped.
+// U+FFFD (the exact bytes stay in "raw"), and control, bidi, zero-width
+// and other invisible characters are \u escapes.
 type JSON struct {
 	w   io.Writer
 	aw  appendWriter // w, when it lets us render into its free space
@@ -237,10 +239,12 @@ func appendHex(b, data []byte) []byte {
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD; C0 and C1 control characters and DEL are escaped, so JSON output
-// on a terminal is as safe as the text format.
+// U+FFFD (the exact bytes are in "raw"); every rune that the text format
+// escapes (termsafe: C0, DEL, C1, bidi and zero-width characters, other
+// invisible ones) is written as a \u escape, a surrogate pair above
+// U+FFFF, so JSON on a terminal is as safe as the text format and decodes
+// to the same bytes.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	// What needs no escape is appended a run at a time: addresses and
 	// sources are usually nothing else.
@@ -253,16 +257,19 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
-			bad := r == utf8.RuneError && n == 1
-			if !bad && !(r >= 0x80 && r <= 0x9f) && r != 0x2028 && r != 0x2029 {
+			if n > 1 && termsafe.IsSafe(r) {
 				i += n // printable: part of the run
 				continue
 			}
 			b = append(b, s[run:i]...)
-			if bad {
+			switch {
+			case n == 1:
 				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+			case r > 0xffff:
+				hi, lo := utf16.EncodeRune(r)
+				b = appendJSONEscape(appendJSONEscape(b, hi), lo)
+			default:
+				b = appendJSONEscape(b, r)
 			}
 			i += n
 			run = i
@@ -279,13 +286,19 @@ func appendJSONString(b []byte, s string) []byte {
 		case '\r':
 			b = append(b, '\\', 'r')
 		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			b = appendJSONEscape(b, rune(c))
 		}
 		i++
 		run = i
 	}
 	b = append(b, s[run:]...)
 	return append(b, '"')
+}
+
+// appendJSONEscape appends \uXXXX for r, at most U+FFFF.
+func appendJSONEscape(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }
 
 // jsonPlain marks the bytes appendJSONString copies as they are: printable

@@ -1,15 +1,19 @@
 package format
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // refJSONString is appendJSONString written the obvious way, one byte or
-// rune at a time: the reference the run-at-a-time version must match.
+// rune at a time: the reference the run-at-a-time version must match. What
+// is not printable (unicode.IsPrint) is a \u escape, as UTF-16.
 func refJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -40,10 +44,12 @@ func refJSONString(b []byte, s string) []byte {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			b = append(b, `\ufffd`...)
-		case r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029:
-			b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
-		default:
+		case unicode.IsPrint(r):
 			b = append(b, s[i:i+n]...)
+		default:
+			for _, u := range utf16.Encode([]rune{r}) {
+				b = fmt.Appendf(b, `\u%04x`, u)
+			}
 		}
 		i += n
 	}
@@ -57,6 +63,8 @@ var jsonStringPieces = []string{
 	"\x00", "\x01", "\x1b", "\x1f", "\x7f", "\n", "\r", "\t", "\b", "\f",
 	"é", "€", "😀", "\ufffd", // valid, printable
 	"\u0080", "\u0085", "\u009b", "\u009f", "\u00a0", "\u2028", "\u2029", "\u202a",
+	"\u202e", "\u2066", "\u2069", "\u200e", "\u061c", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad",
+	"\U000e0041", "\U000f0000", "\u0378", // tag, private use, unassigned
 	"\xff", "\xc2", "\xe2\x80", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", // invalid
 }
 

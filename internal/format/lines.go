@@ -9,26 +9,37 @@ import (
 
 	"github.com/oscli/oscli/internal/argparse"
 	"github.com/oscli/oscli/internal/osc"
-	"github.com/oscli/oscli/internal/slip"
 )
 
 // MaxLine bounds one line of text or JSON that oscli reads (stdin, a
-// recording). It follows from the largest packet dump accepts
-// (slip.DefaultMaxFrame, 1 MiB): as a JSON line, a string of control
-// bytes takes 6 bytes per byte (\u001b) and "raw" another 4 per 3, so
-// every recording dump writes of such a packet fits, with room for the
-// other fields.
-const MaxLine = 8*slip.DefaultMaxFrame + 64<<10
+// recording): the longest line a packet of osc.MaxPacket bytes can need,
+// so every recording dump can write, replay can read.
+const MaxLine = 8*osc.MaxPacket + 64<<10
+
+// LineLimit is the longest line of text or JSON a packet of at most
+// maxPacket bytes can need. As a JSON line a string of control bytes takes
+// 6 bytes per byte (\u001b) and "raw" another 4 per 3 (the text syntax
+// needs at most 4 per byte, $'\x1b'), so 8 per byte leaves room for the
+// other fields; 64 KiB more is for a short packet's long time, source and
+// comment.
+func LineLimit(maxPacket int) int { return 8*maxPacket + 64<<10 }
 
 // LineTooLongError reports a line over the limit; the reader has skipped
 // it and goes on with the next.
 type LineTooLongError struct {
 	Line int
+	Len  int // the line's length, without its newline
 	Max  int
 }
 
 func (e *LineTooLongError) Error() string {
-	return fmt.Sprintf("line %d is longer than %d bytes: skipped", e.Line, e.Max)
+	return fmt.Sprintf("line %d is %d bytes, longer than %d: skipped", e.Line, e.Len, e.Max)
+}
+
+// ForPacket says why the line was skipped when the limit came from
+// LineLimit(maxPacket).
+func (e *LineTooLongError) ForPacket(maxPacket int) error {
+	return fmt.Errorf("%d bytes, longer than the %d a line for one packet of at most %d bytes can need", e.Len, e.Max, maxPacket)
 }
 
 // LineReader reads lines of at most a given size, so a file or stdin
@@ -52,11 +63,18 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 	return &LineReader{br: br, max: max}
 }
 
+// keepLong is the most a LineReader keeps allocated for long lines
+// between calls: one long line must not pin its size for the whole run.
+const keepLong = 1 << 20
+
 // Next returns the next line without its newline, valid until the next
 // call; a last line without a newline counts. At the end it returns
 // io.EOF; for a line over the limit, a *LineTooLongError (the line is
-// skipped and Next may be called again).
+// read to its end but not kept, and Next may be called again).
 func (l *LineReader) Next() ([]byte, error) {
+	if cap(l.long) > keepLong {
+		l.long = nil
+	}
 	line, err := l.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		l.long = append(l.long[:0], line...)
@@ -64,14 +82,19 @@ func (l *LineReader) Next() ([]byte, error) {
 			line, err = l.br.ReadSlice('\n')
 			if len(l.long)+len(line) > l.max+1 {
 				l.line++
+				n := len(l.long) + len(line)
 				for err == bufio.ErrBufferFull {
-					_, err = l.br.ReadSlice('\n')
+					line, err = l.br.ReadSlice('\n')
+					n += len(line)
 				}
 				l.long = l.long[:0]
 				if err != nil && err != io.EOF {
 					return nil, err
 				}
-				return nil, &LineTooLongError{Line: l.line, Max: l.max}
+				if err == nil {
+					n-- // the newline
+				}
+				return nil, &LineTooLongError{Line: l.line, Len: n, Max: l.max}
 			}
 			l.long = append(l.long, line...)
 		}
@@ -86,7 +109,7 @@ func (l *LineReader) Next() ([]byte, error) {
 	l.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	if len(line) > l.max {
-		return nil, &LineTooLongError{Line: l.line, Max: l.max}
+		return nil, &LineTooLongError{Line: l.line, Len: len(line), Max: l.max}
 	}
 	return line, nil
 }

@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 
 	"github.com/oscli/oscli/internal/hexdump"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/termsafe"
 )
 
 // Text renders the human format:
@@ -28,7 +30,10 @@ type Text struct {
 	w       io.Writer
 	o       Options
 	first   time.Time
-	srcW    int
+	srcW    int    // width of the sender column
+	from    string // the last sender, and
+	col     []byte // its column, escaped,
+	colW    int    // in this many runes
 	buf     []byte
 	paint   palette
 	dumpHex bool
@@ -115,16 +120,59 @@ func (t *Text) appendPrefix(b []byte, ev *Event) []byte {
 	if from == "" {
 		from = "-"
 	}
-	b = appendSafe(b, from)
-	b = append(b, t.paint.reset...)
-	if n := len(from); n > t.srcW {
-		t.srcW = n
+	if from != t.from || t.col == nil {
+		// Usually once per run, or per connection.
+		t.from = from
+		t.col = appendColumn(t.col[:0], from)
+		t.colW = utf8.RuneCount(t.col)
 	}
-	for i := len(from); i < t.srcW; i++ {
+	b = append(b, t.col...)
+	b = append(b, t.paint.reset...)
+	if t.colW > t.srcW {
+		t.srcW = t.colW
+	}
+	for i := t.colW; i < t.srcW; i++ {
 		b = append(b, ' ')
 	}
 	return append(b, ' ', ' ')
 }
+
+// appendColumn appends the sender's name as one word that ParseTextLine
+// skips, so that the line still reads back as its message whatever the
+// name holds: as it is when it is one plain word (addresses, ordinary
+// paths), else quoted and escaped as a message string is (a Unix path with
+// a space, an ESC or U+202E in it; a socket name or IPv6 zone is whatever
+// the peer or the system chose).
+func appendColumn(b []byte, from string) []byte {
+	if from != "" && from[0] != '#' { // '#' would start a comment
+		for i := 0; i < len(from); i++ {
+			if c := from[i]; !columnPlain[c] {
+				if c < utf8.RuneSelf || !bareColumn(from[i:]) {
+					return osc.AppendWord(b, from)
+				}
+				break
+			}
+		}
+		return append(b, from...)
+	}
+	return osc.AppendWord(b, from)
+}
+
+// bareColumn reports whether s, which has non-ASCII in it, can go bare
+// into the sender column: every rune printable (termsafe.IsSafe) and no
+// byte that argparse.SplitLine reads as a blank or a quote.
+func bareColumn(s string) bool {
+	return termsafe.IsSafeString(s) && !strings.ContainsAny(s, " \"'\\$`")
+}
+
+// columnPlain marks the ASCII bytes that argparse.SplitLine reads as
+// themselves inside a word: printable, not a blank, quote or backslash.
+var columnPlain = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune("\"'\\$`", c)
+	}
+	return t
+}()
 
 func (t *Text) appendTime(b []byte, at time.Time) []byte {
 	switch t.o.Time {
@@ -234,32 +282,8 @@ func (t *Text) appendMalformed(b []byte, ev *Event) []byte {
 	if err == nil {
 		err = errors.New("no packet")
 	}
-	b = appendSafe(b, err.Error())
+	b = termsafe.Append(b, err.Error())
 	return append(b, t.paint.reset...)
-}
-
-// appendSafe appends s with control characters escaped, for text that is
-// not in the message syntax (sources, error messages).
-func appendSafe(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c == 0x7f {
-			return appendSafeSlow(b, s)
-		}
-	}
-	return append(b, s...)
-}
-
-func appendSafeSlow(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < ' ' || c == 0x7f {
-			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		b = append(b, c)
-	}
-	return b
 }
 
 // Hex renders only the osc4py3 hexdump of each packet, followed by a blank

@@ -52,6 +52,9 @@ func looksLikeColumn(w string) bool {
 	if strings.HasPrefix(w, "unix:") || w == "-" {
 		return true
 	}
+	if w[0] == '[' && strings.Contains(w, "]:") {
+		return true // an IPv6 sender, perhaps with a zone: [fe80::1%eth0]:9000
+	}
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' ||

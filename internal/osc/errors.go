@@ -33,6 +33,13 @@ const (
 	MaxBundleDepth = 32
 )
 
+// MaxPacket is the largest packet oscli sends or receives anywhere: 16 MiB.
+// OSC sets no limit and a UDP datagram carries at most 64 KiB; over TCP a
+// receiver's limit (dump --max-packet) may be raised up to this, and every
+// reader derives its own limit from it (blob files, lines of stdin and of
+// recordings), so a packet dump accepts can always be replayed.
+const MaxPacket = 16 << 20
+
 // DecodeError reports a malformed packet: the byte offset in the packet
 // where the problem lies, and the reason, which wraps one of the sentinels.
 type DecodeError struct {

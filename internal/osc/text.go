@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/oscli/oscli/internal/termsafe"
 )
 
 // The typed text syntax, shared by `oscli dump` (which prints it) and
@@ -17,8 +19,9 @@ import (
 // printed line can be pasted after `oscli send` in bash or zsh, or fed to
 // `oscli send -`: bare when every byte is harmless, else in double quotes,
 // else in single quotes, else (control characters, invalid UTF-8,
-// invisible runes) in bash's $'…' with escapes. The last form is also what
-// keeps terminal escape sequences sent over the network off the screen.
+// invisible runes: whatever package termsafe escapes) in bash's $'…' with
+// termsafe's escapes. The last form is also what keeps terminal escape
+// sequences sent over the network off the screen.
 
 // AppendText appends the argument in the typed text syntax.
 func (a Arg) AppendText(dst []byte) []byte {
@@ -53,7 +56,7 @@ func (a Arg) AppendText(dst []byte) []byte {
 		if c > ' ' && c < utf8.RuneSelf && isPlain(byte(c)) {
 			return append(dst, byte(c))
 		}
-		if c >= utf8.RuneSelf && c <= unicode.MaxRune && utf8.ValidRune(c) && unicode.IsGraphic(c) {
+		if c >= utf8.RuneSelf && c <= unicode.MaxRune && utf8.ValidRune(c) && termsafe.IsSafe(c) {
 			return utf8.AppendRune(dst, c)
 		}
 		// Anything else, including space and shell metacharacters, as a
@@ -148,7 +151,7 @@ func AppendWord[S string | []byte](dst []byte, s S) []byte {
 		}
 		plain = false
 		r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) {
+		if r == utf8.RuneError && n <= 1 || !termsafe.IsSafe(r) {
 			printable = false
 		}
 		i += n
@@ -168,49 +171,22 @@ func AppendWord[S string | []byte](dst []byte, s S) []byte {
 	return appendANSIC(dst, s)
 }
 
-// appendANSIC appends s in bash's $'…' quoting.
+// appendANSIC appends s in bash's $'…' quoting: backslashes and quotes
+// escaped here, everything termsafe escapes in its forms, which $'…' reads
+// back as the same bytes.
 func appendANSIC[S string | []byte](dst []byte, s S) []byte {
 	dst = append(dst, '$', '\'')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch c {
-			case '\\', '\'':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			default:
-				if c < ' ' || c == 0x7f {
-					dst = append(dst, '\\', 'x')
-					dst = appendHexUint(dst, uint64(c), 2)
-				} else {
-					dst = append(dst, c)
-				}
-			}
-			continue
+	run := 0
+	for i := 0; i < len(s); i++ {
+		// ASCII never occurs inside a multi-byte rune, so cutting here
+		// leaves every rune, and every invalid byte, whole.
+		if c := s[i]; c == '\\' || c == '\'' {
+			dst = termsafe.Append(dst, s[run:i])
+			dst = append(dst, '\\', c)
+			run = i + 1
 		}
-		r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			dst = append(dst, '\\', 'x')
-			dst = appendHexUint(dst, uint64(c), 2)
-			n = 1
-		case unicode.IsPrint(r):
-			dst = append(dst, s[i:i+n]...)
-		case r <= 0xffff:
-			dst = append(dst, '\\', 'u')
-			dst = appendHexUint(dst, uint64(r), 4)
-		default:
-			dst = append(dst, '\\', 'U')
-			dst = appendHexUint(dst, uint64(r), 8)
-		}
-		i += n
 	}
+	dst = termsafe.Append(dst, s[run:])
 	return append(dst, '\'')
 }
 

@@ -45,12 +45,19 @@ type Config struct {
 	Filter *filter.Set
 	// Schedule holds bundles whose time tag is in the future until due.
 	Schedule bool
+	// ScheduleMax and ScheduleBytes bound what Schedule holds: bundles,
+	// and their packet bytes in all (DefaultScheduleMax and
+	// DefaultScheduleBytes when 0). A bundle that does not fit is shown
+	// on arrival and counted in Stats.Unheld.
+	ScheduleMax, ScheduleBytes int
+	// Notice, when set, is told once when the schedule first overflows.
+	Notice func(msg string)
 	// Count ends the run after this many packets were shown (0: no limit).
 	Count int
 	// Echo sends every well-formed packet back to its sender.
 	Echo bool
 	// Stop is called (once, from any goroutine) when the pipeline wants
-	// the run to end: Count reached, or the output failed.
+	// the run to end: Count reached, or the output or the record failed.
 	Stop func()
 }
 
@@ -61,8 +68,24 @@ type Stats struct {
 	Malformed int64
 	Filtered  int64
 	Truncated int64
-	Held      int // bundles still held when the run ended
+	Held      int // bundles still held at the stop, shown then (counted in Packets too)
+	// Unwritten counts the packets shown (rendered and counted in
+	// Packets) that did not reach the output because it failed or stayed
+	// blocked past StopGrace. A write given up may still have passed part
+	// of its buffer on (into a pipe), so for ErrBlocked it is an upper
+	// bound; a packet cut off mid-line counts.
+	Unwritten int64
+	// Unheld counts future bundles shown on arrival because the
+	// schedule was full (Config.ScheduleMax, ScheduleBytes).
+	Unheld int64
 }
+
+// RecordError is the error of a run whose record failed (a full disk):
+// the output was still flushed.
+type RecordError struct{ Err error }
+
+func (e *RecordError) Error() string { return "record: " + e.Err.Error() }
+func (e *RecordError) Unwrap() error { return e.Err }
 
 // Pipeline handles the packets of one run. Handle may be called from
 // several goroutines (one per TCP connection); packets are shown one at a
@@ -75,12 +98,16 @@ type Pipeline struct {
 	dec    osc.Decoder
 	ev     format.Event
 	st     Stats
-	err    error // the first output error
-	done   bool  // Count reached or output failed: nothing more is shown
+	err    error // the first output or record error
+	done   bool  // Count reached, output or record failed: nothing more is shown
 	stop   sync.Once
 	flushT clock.Timer
 	armed  bool // flushT is pending
 	sched  *scheduler
+
+	ow      *outWriter // under out
+	outErr  bool       // the output failed: nothing more is written to it
+	pending int64      // packets rendered into out since it last reached the output
 }
 
 // New returns a pipeline for cfg.
@@ -88,7 +115,8 @@ func New(cfg Config) *Pipeline {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real
 	}
-	p := &Pipeline{cfg: cfg, out: bufio.NewWriterSize(cfg.Out, outBuffer)}
+	p := &Pipeline{cfg: cfg, ow: newOutWriter(cfg.Out, cfg.Clock)}
+	p.out = bufio.NewWriterSize(p.ow, outBuffer)
 	if cfg.Render != nil {
 		p.r = cfg.Render(p.out)
 	}
@@ -122,8 +150,9 @@ func (p *Pipeline) Handle(pk *transport.Packet) {
 	}
 	if p.sched != nil && ev.Err == nil {
 		if b, ok := ev.Packet.(*osc.Bundle); ok && !b.Timetag.IsImmediate() && b.Timetag.Time().After(now) && p.cfg.Filter.Pass(b) {
-			p.sched.hold(ev, b.Timetag.Time())
-			return
+			if p.sched.hold(ev, b.Timetag.Time()) {
+				return
+			}
 		}
 	}
 	p.emitLocked(ev, !pk.More)
@@ -144,21 +173,31 @@ func (p *Pipeline) emitLocked(ev *format.Event, flush bool) {
 		p.st.Packets++
 		p.st.Bytes += int64(len(ev.Raw))
 		if p.r != nil {
-			if err := p.r.Render(ev); err != nil {
-				p.failLocked(err)
+			w := p.ow.writes
+			err := p.r.Render(ev)
+			if p.ow.writes != w {
+				// The buffer filled up and what it held went out: at
+				// most this packet is still in it.
+				p.pending = 0
+			}
+			p.pending++
+			if err != nil {
+				p.outFailLocked(err)
 				return
 			}
 		}
 		if p.cfg.Record != nil {
 			if err := p.cfg.Record.Render(ev); err != nil {
-				p.failLocked(fmt.Errorf("record: %w", err))
+				// What was shown still goes out: stop, then flush.
+				p.failLocked(&RecordError{Err: err})
+				p.flushLocked()
 				return
 			}
 		}
 		if p.cfg.Count > 0 && p.st.Packets >= int64(p.cfg.Count) {
-			p.flushLocked()
 			p.done = true
-			p.end()
+			p.end() // first, so the flush gets StopGrace if stdout is blocked
+			p.flushLocked()
 			return
 		}
 	}
@@ -178,12 +217,23 @@ func (p *Pipeline) timedFlush() {
 }
 
 func (p *Pipeline) flushLocked() {
-	if p.out.Buffered() == 0 || p.err != nil {
+	if p.out.Buffered() == 0 || p.outErr {
 		return
 	}
 	if err := p.out.Flush(); err != nil {
-		p.failLocked(err)
+		p.outFailLocked(err)
+		return
 	}
+	p.pending = 0
+}
+
+// outFailLocked ends the run on an output error: what is still buffered
+// is lost, and counted.
+func (p *Pipeline) outFailLocked(err error) {
+	p.outErr = true
+	p.st.Unwritten += p.pending
+	p.pending = 0
+	p.failLocked(err)
 }
 
 func (p *Pipeline) failLocked(err error) {
@@ -194,16 +244,29 @@ func (p *Pipeline) failLocked(err error) {
 	p.end()
 }
 
+// end stops the run: the output gets StopGrace from now, and the caller
+// is asked to stop.
 func (p *Pipeline) end() {
+	p.Stopping()
 	if p.cfg.Stop != nil {
 		p.stop.Do(p.cfg.Stop)
 	}
 }
 
-// Close ends the run: held bundles are dropped (and counted in
-// Stats.Held), the output is flushed. It returns the numbers and the first
-// output error. Call it after the listener's Serve has returned.
+// Stopping tells the pipeline that the run is ending (Ctrl-C, a signal,
+// a timeout): from now on a write to the output that takes longer than
+// StopGrace is given up, so that a blocked output cannot keep the run
+// from ending. It does not wait and may be called from any goroutine, any
+// number of times; Close implies it.
+func (p *Pipeline) Stopping() { p.ow.stop() }
+
+// Close ends the run: bundles still held are shown at once (and counted
+// in Stats.Held) unless the run had ended (--count), the output is flushed, within StopGrace when it is
+// blocked. It returns the numbers and the first error: the output's
+// (ErrBlocked when it stayed blocked), or a *RecordError. Call it after
+// the listener's Serve has returned.
 func (p *Pipeline) Close() (Stats, error) {
+	p.Stopping()
 	held := 0
 	if p.sched != nil {
 		held = p.sched.close()
@@ -212,6 +275,7 @@ func (p *Pipeline) Close() (Stats, error) {
 	defer p.mu.Unlock()
 	p.flushT.Stop()
 	p.flushLocked()
+	p.ow.close()
 	p.st.Held = held
 	return p.st, p.err
 }
@@ -220,9 +284,10 @@ func (p *Pipeline) Close() (Stats, error) {
 // listener counted (connections for a stream listener).
 func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d packets, %d bytes, %d malformed, %d filtered", st.Packets, st.Bytes, st.Malformed, st.Filtered)
+	fmt.Fprintf(&b, "%d %s, %d %s, %d malformed, %d filtered", st.Packets, Plural(st.Packets, "packet", "packets"),
+		st.Bytes, Plural(st.Bytes, "byte", "bytes"), st.Malformed, st.Filtered)
 	if stream {
-		fmt.Fprintf(&b, ", %d connections, %d dropped", ls.Conns, ls.Dropped)
+		fmt.Fprintf(&b, ", %d %s, %d dropped", ls.Conns, Plural(ls.Conns, "connection", "connections"), ls.Dropped)
 	}
 	if st.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d truncated", st.Truncated)
@@ -230,8 +295,22 @@ func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	if ls.KernelDrops > 0 {
 		fmt.Fprintf(&b, ", %d dropped by the kernel (receive buffer full)", ls.KernelDrops)
 	}
+	if st.Unheld > 0 {
+		fmt.Fprintf(&b, ", %d %s printed on arrival (--schedule full)", st.Unheld, Plural(st.Unheld, "bundle", "bundles"))
+	}
 	if st.Held > 0 {
-		fmt.Fprintf(&b, ", %d bundles still held", st.Held)
+		fmt.Fprintf(&b, ", %d %s shown before due (held at the stop)", st.Held, Plural(st.Held, "bundle", "bundles"))
+	}
+	if st.Unwritten > 0 {
+		fmt.Fprintf(&b, ", %d not written", st.Unwritten)
 	}
 	return b.String()
+}
+
+// Plural picks the word for n of something: "1 packet", "2 packets".
+func Plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -104,12 +105,70 @@ func TestSchedule(t *testing.T) {
 		t.Fatalf("at 3s: %s", got)
 	}
 	st, err := r.p.Close()
-	if err != nil || st.Held != 1 || st.Packets != 6 {
+	// A stop loses nothing: what was still held is shown then.
+	if err != nil || st.Held != 1 || st.Packets != 7 {
 		t.Fatalf("close: %+v %v", st, err)
 	}
+	if got := addresses(r.out.String()); got != "/now /late /imm /a /c /d /never" {
+		t.Fatalf("at close: %s", got)
+	}
 	r.clk.Advance(2 * time.Hour)
-	if strings.Contains(r.out.String(), "/never") {
-		t.Error("a bundle was shown after Close")
+	if strings.Count(r.out.String(), "/never") != 1 {
+		t.Error("a bundle was shown again after Close")
+	}
+}
+
+// --schedule holds at most ScheduleMax bundles and ScheduleBytes bytes: a
+// bundle that does not fit prints on arrival, is counted, and the caller
+// is told once; room made by a bundle falling due is used again.
+func TestScheduleFull(t *testing.T) {
+	var notes []string
+	r := newRig(t, Config{Schedule: true, ScheduleMax: 2, Notice: func(m string) { notes = append(notes, m) }})
+	r.feed(t, bundleAt(3*time.Second, msg("/a")), false)
+	r.feed(t, bundleAt(time.Second, msg("/b")), false)
+	r.feed(t, bundleAt(2*time.Second, msg("/over1")), false)
+	r.feed(t, bundleAt(time.Hour, msg("/over2")), false)
+	if got := addresses(r.out.String()); got != "/over1 /over2" {
+		t.Fatalf("shown on arrival: %s", got)
+	}
+	if !strings.Contains(r.out.String(), "in +1h0m0s") {
+		t.Errorf("an unheld bundle shows how far ahead it is:\n%s", r.out.String())
+	}
+	r.clk.Advance(time.Second)
+	r.feed(t, bundleAt(5*time.Second, msg("/d")), false)
+	r.clk.Advance(4 * time.Second)
+	if got := addresses(r.out.String()); got != "/over1 /over2 /b /a /d" {
+		t.Fatalf("at 5s: %s", got)
+	}
+	st, err := r.p.Close()
+	if err != nil || st.Unheld != 2 || st.Held != 0 || st.Packets != 5 {
+		t.Fatalf("close: %+v %v", st, err)
+	}
+	if len(notes) != 1 || notes[0] != "--schedule holds at most 2 bundles (--schedule-max): bundles that do not fit print on arrival" {
+		t.Errorf("notices %q", notes)
+	}
+	if s := Summary(st, transport.ListenStats{}, false); s != "5 packets, 148 bytes, 0 malformed, 0 filtered, 2 bundles printed on arrival (--schedule full)" {
+		t.Errorf("summary %q", s)
+	}
+
+	// The byte limit counts packet bytes; a bundle larger than all of it
+	// never waits.
+	one, _ := osc.AppendPacket(nil, bundleAt(time.Second, msg("/x")))
+	notes = nil
+	r = newRig(t, Config{Schedule: true, ScheduleBytes: 2 * len(one), Notice: func(m string) { notes = append(notes, m) }})
+	r.feed(t, bundleAt(time.Second, msg("/x")), false)
+	r.feed(t, bundleAt(time.Second, msg("/y")), false)
+	r.feed(t, bundleAt(time.Second, msg("/z")), false)
+	r.feed(t, bundleAt(time.Second, msg("/big", osc.Blob(make([]byte, 3*len(one))))), false)
+	if got := addresses(r.out.String()); got != "/z /big" {
+		t.Fatalf("bytes: shown on arrival: %s", got)
+	}
+	r.clk.Advance(time.Second)
+	if st, _ := r.p.Close(); st.Unheld != 2 || st.Packets != 4 || addresses(r.out.String()) != "/z /big /x /y" {
+		t.Fatalf("bytes: %+v\n%s", st, r.out.String())
+	}
+	if want := fmt.Sprintf("--schedule holds at most %d bytes of bundles (--schedule-bytes): bundles that do not fit print on arrival", 2*len(one)); len(notes) != 1 || notes[0] != want {
+		t.Errorf("notices %q", notes)
 	}
 }
 

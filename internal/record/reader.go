@@ -69,7 +69,7 @@ func NewReader(r io.Reader, name string, now time.Time) (*Reader, error) {
 	switch name {
 	case FormatJSON, FormatOscdump:
 	case FormatSLIP:
-		rd.sd = slip.NewDecoder(br, 0)
+		rd.sd = slip.NewDecoder(br, osc.MaxPacket) // what dump --max-packet allows
 	default:
 		return nil, fmt.Errorf("unknown recording format %q (want json, oscdump or slip)", name)
 	}

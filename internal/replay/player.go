@@ -55,7 +55,7 @@ type Options struct {
 // Stats are what a run did.
 type Stats struct {
 	Sent  int64
-	Bad   int64         // records skipped (counted in the first pass only)
+	Bad   int64         // records skipped, unreadable or too big (counted in the first pass only)
 	Worst time.Duration // the latest a timed packet went out
 	Took  time.Duration
 }
@@ -121,6 +121,9 @@ func Play(ctx context.Context, rec Recording, sink Sink, o Options) (Stats, erro
 			}
 			if !timed {
 				if err := sink.Queue(raw, at); err != nil {
+					if skipTooBig(err, r.Line, loop, &st, o.OnBad) {
+						continue
+					}
 					return st, err
 				}
 				st.Sent++
@@ -138,6 +141,9 @@ func Play(ctx context.Context, rec Recording, sink Sink, o Options) (Stats, erro
 				}
 			}
 			if err := sink.Send(raw, at); err != nil {
+				if skipTooBig(err, r.Line, loop, &st, o.OnBad) {
+					continue
+				}
 				return st, err
 			}
 			st.Sent++
@@ -155,6 +161,23 @@ func Play(ctx context.Context, rec Recording, sink Sink, o Options) (Stats, erro
 	}
 	st.Took = clk.Now().Sub(start)
 	return st, nil
+}
+
+// skipTooBig reports whether err is a packet too big for the target,
+// which is skipped like a bad record (reported and counted in the first
+// pass only) while the others still go out.
+func skipTooBig(err error, line, loop int, st *Stats, onBad func(*record.BadRecordError)) bool {
+	var big *sender.TooBigError
+	if !errors.As(err, &big) {
+		return false
+	}
+	if loop == 0 {
+		st.Bad++
+		if onBad != nil {
+			onBad(&record.BadRecordError{Line: line, Err: err})
+		}
+	}
+	return true
 }
 
 // retime shifts every timed bundle by d (immediate ones stay immediate).

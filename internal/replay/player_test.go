@@ -18,6 +18,8 @@ import (
 	"github.com/oscli/oscli/internal/filter"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/record"
+	"github.com/oscli/oscli/internal/sender"
+	"github.com/oscli/oscli/internal/transport"
 )
 
 // t0 is when the fake clock starts the runs, an hour and a half second
@@ -614,6 +616,44 @@ func TestFileAndStreamLoops(t *testing.T) {
 			}
 			if f, ok := tt.rec.(*File); ok {
 				f.Close()
+			}
+		})
+	}
+}
+
+// A packet too big for the target is skipped like a bad record (named by
+// its record, reported and counted once), timed or not, and the packets
+// around it go out, in batches too.
+func TestPlaySkipsTooBig(t *testing.T) {
+	big := &osc.Message{Address: "/big", Args: []osc.Arg{osc.Blob(make([]byte, 70000))}}
+	for _, timing := range []Timing{{Speed: 1}, {NoTiming: true}} {
+		t.Run(fmt.Sprint(timing), func(t *testing.T) {
+			rec := &memRecording{items: []item{
+				{off: 0, addr: "/a"}, {off: 10 * ms, pkt: big}, {off: 20 * ms, addr: "/b"},
+				{off: untimed, pkt: big}, {off: untimed, addr: "/c"},
+			}}
+			var out bytes.Buffer
+			s, err := sender.Open(context.Background(), sender.Options{
+				Target: transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1", Port: 9}, DryRun: true, DryRunOut: &out,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reported []string
+			st, err := Play(context.Background(), rec, SenderSink{S: s}, Options{Timing: timing, Loops: 2, NoWait: true,
+				Clock: clock.NewFake(t0), OnBad: func(err *record.BadRecordError) { reported = append(reported, err.Error()) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Sent != 6 || st.Bad != 2 || s.Sent() != 6 {
+				t.Errorf("stats %+v, sender sent %d; want 6 sent, 2 bad", st, s.Sent())
+			}
+			const why = ": packet is 70016 bytes; a UDP datagram carries at most 65507"
+			if strings.Join(reported, "\n") != "line 2"+why+"\nline 4"+why {
+				t.Errorf("reported:\n%s", strings.Join(reported, "\n"))
+			}
+			if n := strings.Count(out.String(), "/a.."); n != 2 || strings.Contains(out.String(), "/big") {
+				t.Errorf("dumped:\n%s", out.String())
 			}
 		})
 	}

@@ -8,7 +8,9 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/netip"
 	"syscall"
 	"time"
 
@@ -53,6 +55,50 @@ type broadcastError struct{ error }
 func (e broadcastError) Unwrap() error        { return e.error }
 func (e broadcastError) Is(target error) bool { return target == ErrBroadcast }
 
+// The largest UDP payloads: 65,535 bytes less the IP and UDP headers.
+const (
+	maxUDP4 = 65535 - 20 - 8
+	maxUDP6 = 65535 - 8
+)
+
+// MaxPacket is the largest packet that can go to o's target: what a UDP
+// datagram carries (65,507 bytes over IPv4, 65,527 over an IPv6 literal);
+// over a Unix datagram socket what oscli's receivers read
+// (transport.MaxDatagram; a system may allow less, which a single send
+// learns as EMSGSIZE); over TCP osc.MaxPacket.
+func MaxPacket(o Options) int {
+	switch o.Target.Proto {
+	case transport.UDP:
+		if a, err := netip.ParseAddr(o.Target.Host); err == nil && a.Is6() && !a.Is4In6() {
+			return maxUDP6
+		}
+		return maxUDP4
+	case transport.Unix:
+		return transport.MaxDatagram
+	}
+	return osc.MaxPacket
+}
+
+// TooBigError reports a packet larger than its target can take. The
+// sender has sent nothing of it, and goes on with the next.
+type TooBigError struct {
+	Size  int
+	Max   int    // 0: the system refused it without saying its limit
+	Proto string // transport.UDP, TCP or Unix
+}
+
+func (e *TooBigError) Error() string {
+	switch {
+	case e.Max == 0:
+		return fmt.Sprintf("packet is %d bytes, too long for a %s datagram here (the system refused it)", e.Size, e.Proto)
+	case e.Proto == transport.UDP:
+		return fmt.Sprintf("packet is %d bytes; a UDP datagram carries at most %d", e.Size, e.Max)
+	case e.Proto == transport.Unix:
+		return fmt.Sprintf("packet is %d bytes; oscli sends at most %d in a Unix datagram", e.Size, e.Max)
+	}
+	return fmt.Sprintf("packet is %d bytes; oscli sends at most %d", e.Size, e.Max)
+}
+
 // Sender sends to one target.
 type Sender struct {
 	o       Options
@@ -61,6 +107,7 @@ type Sender struct {
 	pending [][]byte
 	npend   int
 	sent    int64
+	max     int
 }
 
 // Open dials the target (nothing, for a dry run).
@@ -68,7 +115,7 @@ func Open(ctx context.Context, o Options) (*Sender, error) {
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
 	}
-	s := &Sender{o: o}
+	s := &Sender{o: o, max: MaxPacket(o)}
 	if o.DryRun {
 		return s, nil
 	}
@@ -101,10 +148,14 @@ func (s *Sender) String() string {
 // run.
 func (s *Sender) Client() transport.Client { return s.c }
 
+// MaxPacket is the largest packet the target can take (see MaxPacket).
+func (s *Sender) MaxPacket() int { return s.max }
+
 // Sent is how many packets went out (or were dumped, for a dry run).
 func (s *Sender) Sent() int64 { return s.sent }
 
-// Send sends one encoded packet now, after anything queued.
+// Send sends one encoded packet now, after anything queued. A packet too
+// big for the target is a *TooBigError, and nothing is sent.
 func (s *Sender) Send(raw []byte) error {
 	if err := s.Flush(); err != nil {
 		return err
@@ -119,23 +170,33 @@ func (s *Sender) SendPacket(p osc.Packet) error {
 		return err
 	}
 	s.buf = b
+	if len(b) > s.max {
+		s.buf = nil // do not keep a buffer that large
+	}
 	return s.Send(b)
 }
 
+// unbatched reports whether queued packets go out one by one.
+func (s *Sender) unbatched() bool { return s.o.Batch <= 1 || s.o.DryRun }
+
 // Queue copies an encoded packet into the batch, which goes out when full
-// or at Flush.
+// or at Flush. A packet too big for the target is a *TooBigError and is
+// not queued; the batch is unharmed.
 func (s *Sender) Queue(raw []byte) error {
-	if s.o.Batch <= 1 || s.o.DryRun {
+	if s.unbatched() {
 		return s.send(raw)
+	}
+	if len(raw) > s.max {
+		return s.tooBig(len(raw))
 	}
 	slot := s.slot()
 	s.pending[slot] = append(s.pending[slot][:0], raw...)
 	return s.queued()
 }
 
-// QueuePacket encodes a packet into the batch.
+// QueuePacket encodes a packet into the batch, as Queue.
 func (s *Sender) QueuePacket(p osc.Packet) error {
-	if s.o.Batch <= 1 || s.o.DryRun {
+	if s.unbatched() {
 		return s.SendPacket(p)
 	}
 	slot := s.slot()
@@ -143,8 +204,16 @@ func (s *Sender) QueuePacket(p osc.Packet) error {
 	if err != nil {
 		return err
 	}
+	if len(b) > s.max {
+		s.pending[slot] = nil // do not keep a buffer that large
+		return s.tooBig(len(b))
+	}
 	s.pending[slot] = b
 	return s.queued()
+}
+
+func (s *Sender) tooBig(n int) error {
+	return &TooBigError{Size: n, Max: s.max, Proto: s.o.Target.Proto}
 }
 
 func (s *Sender) slot() int {
@@ -177,6 +246,9 @@ func (s *Sender) Flush() error {
 }
 
 func (s *Sender) send(raw []byte) error {
+	if len(raw) > s.max {
+		return s.tooBig(len(raw))
+	}
 	if s.o.DryRun {
 		var out []byte
 		if s.sent > 0 {
@@ -187,6 +259,9 @@ func (s *Sender) send(raw []byte) error {
 		return err
 	}
 	if err := s.c.Send(raw); err != nil {
+		if errors.Is(err, syscall.EMSGSIZE) {
+			return &TooBigError{Size: len(raw), Proto: s.o.Target.Proto}
+		}
 		return s.sendError(err)
 	}
 	s.sent++

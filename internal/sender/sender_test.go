@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/argparse"
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/transport"
@@ -271,10 +272,140 @@ func TestSendLinesSkipsBadLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st != (LineStats{Packets: 2, Bad: 2}) || s.Sent() != 2 ||
-		strings.Join(bad, "; ") != "2: longer than 50 bytes; 3: no address" {
+		strings.Join(bad, "; ") != "2: 101 bytes, longer than the 50 a line for one packet of at most 65507 bytes can need; 3: no address" {
 		t.Fatalf("stats %+v, sent %d, bad %q", st, s.Sent(), bad)
 	}
 	if !strings.Contains(out.String(), "/a..") || !strings.Contains(out.String(), "/b..") {
 		t.Errorf("dumped:\n%s", out.String())
+	}
+}
+
+// A packet too big for the target is refused with its size and the
+// limit, before anything of it is sent, and the packets queued around it
+// still go out in order, batched or not.
+func TestTooBig(t *testing.T) {
+	for _, batch := range []int{1, 3} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
+			target, ch := receiver(t, transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1"})
+			s, err := Open(context.Background(), Options{Target: target, Batch: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			big := msg("/big", osc.Blob(make([]byte, 65507-16)))
+			if n := len(encode(t, big)); n != 65508 {
+				t.Fatalf("big is %d bytes", n)
+			}
+			fits := msg("/fits", osc.Blob(make([]byte, 65507-20)))
+			var want [][]byte
+			check := func(err error) {
+				t.Helper()
+				var tb *TooBigError
+				if !errors.As(err, &tb) || *tb != (TooBigError{Size: 65508, Max: 65507, Proto: "udp"}) ||
+					err.Error() != "packet is 65508 bytes; a UDP datagram carries at most 65507" {
+					t.Fatalf("got %v", err)
+				}
+			}
+			for i, p := range []osc.Packet{msg("/1"), big, fits, big, msg("/2")} {
+				raw := encode(t, p)
+				var err error
+				if i%2 == 0 {
+					err = s.QueuePacket(p)
+				} else {
+					err = s.Queue(raw)
+				}
+				if p == big {
+					check(err)
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, raw)
+			}
+			check(s.Send(encode(t, big)))
+			check(s.SendPacket(big))
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			got := arrive(t, ch, 3)
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Errorf("packet %d: %d bytes, want %d", i, len(got[i]), len(want[i]))
+				}
+			}
+			if s.Sent() != 3 {
+				t.Errorf("sent %d, want 3", s.Sent())
+			}
+		})
+	}
+}
+
+// The largest packet a target takes: a UDP datagram's payload (IPv4 or
+// IPv6), what oscli reads from a Unix socket, osc.MaxPacket over TCP.
+func TestMaxPacket(t *testing.T) {
+	for ep, want := range map[transport.Endpoint]int{
+		{Proto: transport.UDP, Host: "127.0.0.1"}:      65507,
+		{Proto: transport.UDP, Host: "localhost"}:      65507,
+		{Proto: transport.UDP, Host: "::1"}:            65527,
+		{Proto: transport.UDP, Host: "::ffff:1.2.3.4"}: 65507,
+		{Proto: transport.Unix, Path: "/tmp/x"}:        transport.MaxDatagram,
+		{Proto: transport.TCP, Host: "127.0.0.1"}:      osc.MaxPacket,
+	} {
+		if got := MaxPacket(Options{Target: ep}); got != want {
+			t.Errorf("%v: %d, want %d", ep, got, want)
+		}
+	}
+}
+
+// send - with a line too long for any packet to the target, and one whose
+// packet is too big, in the middle: both are reported with their numbers
+// and every other line arrives, batched or not.
+func TestSendLinesTooBig(t *testing.T) {
+	var in strings.Builder
+	for i := 1; i <= 10; i++ {
+		switch i {
+		case 4:
+			in.WriteString("/huge s:" + strings.Repeat("x", 5<<20) + "\n") // 5 MiB
+		case 7:
+			in.WriteString("/big b:" + strings.Repeat("00", 70000) + "\n") // a 140 kB line, a 70 kB packet
+		default:
+			fmt.Fprintf(&in, "/line i:%d\n", i)
+		}
+	}
+	for _, batch := range []int{1, 64} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
+			target, ch := receiver(t, transport.Endpoint{Proto: transport.UDP, Host: "127.0.0.1"})
+			s, err := Open(context.Background(), Options{Target: target, Batch: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			parse := func(line []byte) (osc.Packet, error) {
+				return format.ParsePacketLine(line, false, &argparse.Parser{}, time.Now())
+			}
+			var bad []string
+			lr := format.NewLineReader(strings.NewReader(in.String()), format.LineLimit(s.MaxPacket()))
+			st, err := s.SendLines(context.Background(), lr, parse, func(line int, err error) { bad = append(bad, fmt.Sprintf("%d: %v", line, err)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st != (LineStats{Packets: 8, Bad: 2}) || strings.Join(bad, "\n") !=
+				"4: 5242888 bytes, longer than the 589592 a line for one packet of at most 65507 bytes can need\n"+
+					"7: packet is 70016 bytes; a UDP datagram carries at most 65507" {
+				t.Fatalf("stats %+v, bad:\n%s", st, strings.Join(bad, "\n"))
+			}
+			var got []string
+			for _, p := range arrive(t, ch, 8) {
+				m, err := osc.Decode(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprint(m.(*osc.Message).Args[0].Int32()))
+			}
+			if strings.Join(got, " ") != "1 2 3 5 6 8 9 10" {
+				t.Errorf("arrived: %s", got)
+			}
+		})
 	}
 }

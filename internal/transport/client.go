@@ -214,18 +214,8 @@ func dialUnix(ep Endpoint) (Client, error) {
 	return &unixClient{conn: conn, buf: make([]byte, MaxDatagram)}, nil
 }
 
-// Send sends one datagram. One larger than MaxDatagram is refused before
-// the kernel sees it: receivers (dump among them) read no more, so it
-// would arrive cut.
 func (u *unixClient) Send(p []byte) error {
-	if len(p) > MaxDatagram {
-		return fmt.Errorf("send to unix %s: datagram of %d bytes exceeds the %d-byte limit", u.conn.RemoteAddr(), len(p), MaxDatagram)
-	}
 	if _, err := u.conn.Write(p); err != nil {
-		if errors.Is(err, syscall.EMSGSIZE) {
-			return fmt.Errorf("send to unix %s: datagram of %d bytes exceeds the system's limit (socket send buffer %d bytes)",
-				u.conn.RemoteAddr(), len(p), sendBuffer(u.conn))
-		}
 		return fmt.Errorf("send to unix %s: %w", u.conn.RemoteAddr(), unwrapOp(err))
 	}
 	return nil

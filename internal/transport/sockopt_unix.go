@@ -79,15 +79,3 @@ func peerGone(c *net.TCPConn) bool {
 	}
 	return gone
 }
-
-// sendBuffer returns the socket's send buffer size, which bounds a
-// datagram on Unix sockets; 0 when unknown.
-func sendBuffer(c syscall.Conn) int {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) { n, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF) })
-	return n
-}

@@ -50,15 +50,3 @@ func raiseRecvBuffer(conn *net.UDPConn, want int) int {
 // peerGone cannot look at a socket without reading on Windows: a closed
 // peer's slot frees when its goroutine notices.
 func peerGone(c *net.TCPConn) bool { return false }
-
-func sendBuffer(c syscall.Conn) int {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) {
-		n, _ = syscall.GetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
-	})
-	return n
-}

@@ -36,7 +36,8 @@ type ListenConfig struct {
 	FrameTimeout time.Duration
 	// MaxBuffered caps the frame buffers of all TCP connections together
 	// (DefaultMaxBuffered or twice MaxFrame, whichever is more, when
-	// 0); past it, the connection holding the most is closed.
+	// 0); past it, the connection whose unfinished frame waits longest
+	// is closed.
 	MaxBuffered int
 	// Clock decides frame deadlines and idleness (clock.Real when nil).
 	Clock clock.Clock

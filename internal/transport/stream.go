@@ -19,6 +19,10 @@ const readBufferSize = 8 * 1024
 // frame is done, so an idle connection does not sit on a megabyte.
 const keepFrameBuffer = 8 * 1024
 
+// charge is what a frame buffer of capacity c counts against a cap on
+// all connections' buffers.
+func charge(c int) int { return max(0, c-keepFrameBuffer) }
+
 // frameObserver is told what a frameReader does, for a server's deadlines
 // and memory accounting. A client's reader has none.
 type frameObserver interface {
@@ -29,7 +33,9 @@ type frameObserver interface {
 	// received is called after a read that returned bytes.
 	received()
 	// hold asks to keep delta more bytes of frame buffer (fewer when
-	// negative, which never fails); an error refuses it.
+	// negative, which never fails); an error refuses it. Only bytes past
+	// keepFrameBuffer count (charge): a connection's small buffer is part
+	// of what every connection costs, like its read buffer.
 	hold(delta int) error
 }
 
@@ -165,7 +171,7 @@ func (f *frameReader) fill() {
 	partial := f.partial()
 	if !partial && cap(f.frame) > keepFrameBuffer {
 		if f.obs != nil {
-			_ = f.obs.hold(-cap(f.frame))
+			_ = f.obs.hold(-charge(cap(f.frame)))
 		}
 		f.frame = nil
 	}
@@ -209,7 +215,7 @@ func (f *frameReader) reserve(n, limit int) error {
 	c := max(want, 2*cap(f.frame), 512)
 	c = min(c, limit)
 	if f.obs != nil {
-		if err := f.obs.hold(c - cap(f.frame)); err != nil {
+		if err := f.obs.hold(charge(c) - charge(cap(f.frame))); err != nil {
 			return err
 		}
 	}

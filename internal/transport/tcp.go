@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -71,11 +72,12 @@ func AppendFrame(dst, p []byte, f Framing) []byte {
 const DefaultFrameTimeout = 5 * time.Second
 
 // DefaultMaxBuffered is the most bytes of frame buffers all of a TCP
-// listener's connections hold together unless configured (or twice the
-// maximum frame, when that is more): 16 maximum-size frames under way at
-// once. With the garbage collector's headroom, 500 connections each
-// holding an unfinished maximum-size frame keep dump under 100 MB.
-const DefaultMaxBuffered = 16 << 20
+// listener's connections hold together, beyond the small buffer each may
+// keep, unless configured (or twice the maximum frame, when that is
+// more): eight maximum-size frames under way at once. With the garbage
+// collector's headroom, 500 connections each holding an unfinished
+// maximum-size frame keep dump near 50 MB.
+const DefaultMaxBuffered = 8 << 20
 
 // Errors a TCP listener closes a connection with (errors.Is), besides
 // framing errors and ErrFrameTooLarge.
@@ -87,7 +89,7 @@ var (
 	// FrameTimeout.
 	ErrFrameTimeout = errors.New("frame not completed in time")
 	// ErrBuffersFull: unfinished frames on all connections together
-	// reached MaxBuffered, and this connection held the most.
+	// passed MaxBuffered, and this connection's had waited longest.
 	ErrBuffersFull = errors.New("frame buffers full")
 )
 
@@ -325,25 +327,39 @@ func (l *tcpListener) reap() {
 	l.reaper.Reset(l.reapEvery)
 }
 
-// overHeld makes room when the frame buffers of all connections went over
-// the cap: the connections holding the most are closed until the rest
-// fit. When that is c itself, its frame is refused.
+// overHeld makes room when the frame buffers of all connections went
+// over the cap, as c's frame grew: the connections whose unfinished
+// frame waits longest (the slowest senders; on a tie, the one holding
+// more) are closed until the rest fit. A frame that completes in time is
+// at risk only from frames begun before it. When c's own frame is the
+// next to go, it is refused.
 func (l *tcpListener) overHeld(c *tcpConn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// c's frame, still being read, is younger than every waiting one
+	// unless it waited too.
+	start := func(x *tcpConn) int64 {
+		if s := x.frameStart.Load(); s != 0 {
+			return s
+		}
+		return math.MaxInt64
+	}
 	for l.held.Load() > l.maxHeld {
 		var victim *tcpConn
 		for x := range l.open {
-			if !x.killed.Load() && (victim == nil || x.held.Load() > victim.held.Load() ||
-				x == c && x.held.Load() == victim.held.Load()) {
+			if x.killed.Load() || x.held.Load() <= 0 || x != c && x.frameStart.Load() == 0 {
+				continue
+			}
+			if victim == nil || start(x) < start(victim) ||
+				start(x) == start(victim) && x.held.Load() > victim.held.Load() {
 				victim = x
 			}
 		}
-		if victim == nil || victim.held.Load() == 0 {
+		if victim == nil {
 			return nil // the excess is on its way out with closed connections
 		}
 		err := &closeError{kind: ErrBuffersFull,
-			msg: fmt.Sprintf("unfinished frames on all connections passed the %d-byte limit and this one held the most (%d bytes)",
+			msg: fmt.Sprintf("unfinished frames on all connections passed the %d-byte limit, and this one's was the oldest (%d bytes held)",
 				l.maxHeld, victim.held.Load())}
 		l.killLocked(victim, err)
 		if victim == c {

@@ -311,39 +311,43 @@ func TestTCPConnectResetStorm(t *testing.T) {
 }
 
 // Frame buffers are capped across connections: past the cap the
-// connection holding the most is closed, the others go on, and buffers
-// grown for a large frame are let go once it is done.
+// connection whose unfinished frame waits longest is closed, the others
+// go on, and buffers grown for a large frame are let go once it is done.
+// (Sizes: each buffer counts past its first 8 KiB and grows by doubling
+// up to the frame's size, so b counts 11808 to 31808 bytes, a 51808 to
+// 52808 and c at most 51808: a and c fit in the cap, all three do not.)
 func TestTCPFrameBuffersCapped(t *testing.T) {
-	h := newTCPHarness(t, ListenConfig{MaxBuffered: 128 << 10})
+	h := newTCPHarness(t, ListenConfig{MaxBuffered: 106000})
 	frame := func(n int) []byte {
 		b := msg("/big")
 		return append(b, bytes.Repeat([]byte{'x'}, n-len(b))...)
 	}
-	big, small, newcomer := frame(70000), frame(70000), frame(50000)
-	a, b, c := h.dial(), h.dial(), h.dial()
+	slow, big, newcomer := frame(70000), frame(61000), frame(60000)
+	b, a, c := h.dial(), h.dial(), h.dial()
+	h.write(b, append(lenPrefix(len(slow)), slow[:20000]...))
+	h.opened(b)
+	h.holding(b, 20000)
+	h.clk.Advance(time.Second)
 	h.write(a, append(lenPrefix(len(big)), big[:60000]...))
 	h.opened(a)
 	h.holding(a, 60000)
-	h.write(b, append(lenPrefix(len(small)), small[:10000]...))
-	h.opened(b)
-	h.holding(b, 10000)
-	if held := h.l.held.Load(); held < 70000 || held > 128<<10 {
+	if held := h.l.held.Load(); held < 63616 || held > 84616 {
 		t.Fatalf("%d bytes held", held)
 	}
 
 	h.write(c, append(lenPrefix(len(newcomer)), newcomer...))
 	h.opened(c)
 	e := h.event()
-	if e.Source.String() != a.LocalAddr().String() || !errors.Is(e.Err, ErrBuffersFull) ||
-		!strings.HasPrefix(e.Err.Error(), "unfinished frames on all connections passed the 131072-byte limit and this one held the most (") {
+	if e.Source.String() != b.LocalAddr().String() || !errors.Is(e.Err, ErrBuffersFull) ||
+		!strings.HasPrefix(e.Err.Error(), "unfinished frames on all connections passed the 106000-byte limit, and this one's was the oldest (") {
 		t.Fatalf("event %+v (%v)", e, e.Err)
 	}
-	closedByServer(t, a)
+	closedByServer(t, b)
 	h.packet(c, newcomer)
 	h.waiting(c)
-	h.write(b, small[10000:])
-	h.packet(b, small)
-	h.waiting(b)
+	h.write(a, big[60000:])
+	h.packet(a, big)
+	h.waiting(a)
 	if held := h.l.held.Load(); held != 0 {
 		t.Errorf("%d bytes of frame buffers kept by idle connections", held)
 	}

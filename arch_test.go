@@ -28,7 +28,7 @@ func TestLayering(t *testing.T) {
 		"record":    {"osc", "format", "slip"},
 		"bench":     {"osc", "clock"},
 		"iostreams": {},
-		"transport": {"osc", "slip"},
+		"transport": {"clock", "osc", "slip"},
 		"pipeline":  {"clock", "filter", "format", "osc", "transport"},
 		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},

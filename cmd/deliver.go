@@ -48,6 +48,13 @@ func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs
 	if o.Batch < 0 {
 		return usageErrorf("--batch cannot be negative")
 	}
+	// A command's --timeout, when given, also bounds the wait for a TCP
+	// receiver to accept; else the transport's default does.
+	if flagSet(fs, "timeout") {
+		if d, err := fs.GetDuration("timeout"); err == nil && d > 0 {
+			o.ConnectTimeout = d
+		}
+	}
 	o.DryRunOut = io.Out
 	return nil
 }

@@ -42,6 +42,8 @@ type dumpOptions struct {
 	MaxPacket int
 	MaxConns  int
 	Batch     int
+	// FrameTimeout is how long a TCP frame may take (0: no limit).
+	FrameTimeout time.Duration
 
 	// --schedule-max, --schedule-bytes: what --schedule may hold.
 	ScheduleMax, ScheduleBytes int
@@ -86,7 +88,12 @@ ends dump at once.
 --count counts the packets shown (malformed ones included); --timeout is the
 longest dump listens in all. --filter and --exclude take OSC address
 patterns (* ? [a-z] [!a-z] {a,b} and OSC 1.1's //); a bundle is shown whole
-when any of its messages passes.`,
+when any of its messages passes.
+
+Over TCP each connection's framing (SLIP or size prefix) is detected from its
+first byte. A frame begun must end within --frame-timeout; with --max-conns
+connections open, a new one closes the one idle longest. A quiet connection
+is otherwise kept however long it is quiet.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
   oscli dump 9000 --json | jq .packet.args
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
@@ -134,6 +141,9 @@ when any of its messages passes.`,
 			if o.Count < 0 || o.Timeout < 0 {
 				return usageErrorf("--count and --timeout cannot be negative")
 			}
+			if o.FrameTimeout < 0 {
+				return usageErrorf("--frame-timeout %v: cannot be negative (0: no limit)", o.FrameTimeout)
+			}
 			if o.Framing, err = transport.ParseFraming(framing, true); err != nil {
 				return &usageError{err: err}
 			}
@@ -175,7 +185,8 @@ when any of its messages passes.`,
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
 	fs.StringVar(&framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
 	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES` (up to 16 MiB); a bigger one closes the connection")
-	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once")
+	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once; one more closes the one idle longest")
+	fs.DurationVar(&o.FrameTimeout, "frame-timeout", transport.DefaultFrameTimeout, "TCP: longest a frame may take from first byte to last (0: no limit)")
 	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
 	return c
 }
@@ -206,14 +217,20 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		defer f.Close()
 		cfg.Record = format.NewJSON(f)
 	}
+	frameTimeout := o.FrameTimeout
+	if frameTimeout == 0 {
+		frameTimeout = -1 // no limit
+	}
 	l, err := transport.Listen(ctx, o.Listen, transport.ListenConfig{
-		Groups:   o.Groups,
-		Iface:    o.Iface,
-		Framing:  o.Framing,
-		MaxFrame: o.MaxPacket,
-		MaxConns: o.MaxConns,
-		Batch:    o.Batch,
-		OnConn:   connReporter(o.IO.ErrOut, o.Verbose),
+		Groups:       o.Groups,
+		Iface:        o.Iface,
+		Framing:      o.Framing,
+		MaxFrame:     o.MaxPacket,
+		MaxConns:     o.MaxConns,
+		FrameTimeout: frameTimeout,
+		Clock:        o.Clock,
+		Batch:        o.Batch,
+		OnConn:       connReporter(o.IO.ErrOut, o.Verbose),
 	})
 	if err != nil {
 		return listenError(err)
@@ -301,10 +318,13 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 		switch {
 		case e.Err != nil:
 			flag := ""
-			if errors.Is(e.Err, transport.ErrFrameTooLarge) {
+			switch {
+			case errors.Is(e.Err, transport.ErrFrameTooLarge):
 				flag = " (--max-packet)"
-			} else if errors.Is(e.Err, transport.ErrTooManyConns) {
+			case errors.Is(e.Err, transport.ErrTooManyConns):
 				flag = " (--max-conns)"
+			case errors.Is(e.Err, transport.ErrFrameTimeout):
+				flag = " (--frame-timeout)"
 			}
 			fprintSafe(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
 		case !verbose:

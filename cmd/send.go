@@ -158,7 +158,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.DurationVar(&o.Interval, "interval", 0, "pause between repeats")
 	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
 	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
-	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
+	fs.DurationVar(&o.Timeout, "timeout", time.Second, "how long to wait for replies (--reply), and for a TCP receiver to accept")
 	df.register(fs, &o.Delivery, true, true)
 	return c
 }

@@ -155,33 +155,98 @@ func TestTCPFaults(t *testing.T) {
 	}
 }
 
-func TestTCPMaxConns(t *testing.T) {
-	d := tcpDump(t, "--max-conns", "2", "-n", "1", "--time", "none")
-	var conns []net.Conn
-	for range 2 {
+// At --max-conns a newcomer takes the slot of the connection idle
+// longest (on dump's clock), and both are named on stderr; a frame left
+// unfinished past --frame-timeout closes its connection.
+func TestTCPMaxConnsAndFrameTimeout(t *testing.T) {
+	clk := clock.NewFake(t0)
+	d := startOn(t, clk, nil, "dump", "--proto", "tcp", "-H", "127.0.0.1", "-p", "0", "--max-conns", "2", "-n", "4", "--time", "none")
+	dial := func() net.Conn {
 		c, err := net.Dial("tcp", tcpAddr(d))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		conns = append(conns, c)
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
-	// The accept loop takes connections in arrival order and counts each
-	// before accepting the next, so the third is the one refused.
-	extra, err := net.Dial("tcp", tcpAddr(d))
+	send := func(c net.Conn, addr string) {
+		msg, _ := osc.AppendMessage(nil, &osc.Message{Address: addr})
+		if _, err := c.Write(slip.Append(nil, msg)); err != nil {
+			t.Fatal(err)
+		}
+		d.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, c.LocalAddr().String()+"  "+addr) })
+	}
+	a := dial()
+	send(a, "/a")
+	clk.Advance(time.Second)
+	idle := dial()
+	send(idle, "/idle")
+	clk.Advance(time.Second)
+	send(a, "/a2")
+	newcomer := dial()
+	// The evicted connection is closed: reading it ends.
+	_ = idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := idle.Read(make([]byte, 1)); err == nil {
+		t.Error("the idle connection was not closed")
+	}
+	send(newcomer, "/new")
+	r := d.wait(t)
+	want := "oscli: " + idle.LocalAddr().String() + ": evicted for " + newcomer.LocalAddr().String() +
+		": the longest idle (1s) of 2 connections (--max-conns); connection closed\n"
+	if !strings.Contains(r.err, want) || !strings.Contains(r.err, "3 connections, 1 dropped") {
+		t.Errorf("stderr %q, want %q", r.err, want)
+	}
+
+	// --frame-timeout on the real clock: only that the flag reaches the
+	// listener and the message names it.
+	d = tcpDump(t, "--frame-timeout", "20ms")
+	c, err := net.Dial("tcp", tcpAddr(d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer extra.Close()
-	_ = extra.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := extra.Read(make([]byte, 1)); err == nil {
-		t.Error("third connection was not closed")
+	defer c.Close()
+	if _, err := c.Write([]byte{0, 0, 0, 8, '/'}); err != nil {
+		t.Fatal(err)
 	}
-	msg, _ := osc.AppendMessage(nil, &osc.Message{Address: "/ok"})
-	_, _ = conns[0].Write(slip.Append(nil, msg))
-	r := d.wait(t)
-	if !strings.Contains(r.err, "too many connections: the maximum is 2 (--max-conns); connection closed") || !strings.HasSuffix(strings.TrimSpace(r.out), "/ok") {
-		t.Errorf("out %q err %q", r.out, r.err)
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("the half-frame connection was not closed")
+	}
+	r = d.stop(t)
+	if want := "oscli: " + c.LocalAddr().String() + ": frame not completed within 20ms (--frame-timeout); connection closed\n"; !strings.Contains(r.err, want) {
+		t.Errorf("stderr %q, want %q", r.err, want)
+	}
+	if r := run(t, "", nil, "dump", "--frame-timeout", "-1s"); r.code != 2 || r.err != "oscli: error: --frame-timeout -1s: cannot be negative (0: no limit)\n" {
+		t.Errorf("%d %q", r.code, r.err)
+	}
+}
+
+// send's --timeout, when given, also bounds the wait for a TCP receiver
+// to accept; without it (and in bundle, replay and bench, which have
+// none) the transport's default does.
+func TestConnectTimeoutFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{[]string{"send", "--timeout", "300ms", "tcp://127.0.0.1:9000", "/x"}, 300 * time.Millisecond},
+		{[]string{"send", "tcp://127.0.0.1:9000", "/x"}, 0},
+		{[]string{"bundle", "tcp://127.0.0.1:9000", "/x"}, 0},
+	} {
+		opts, code, stderr := parse(t, nil, tt.args...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", tt.args, code, stderr)
+		}
+		var got time.Duration
+		switch o := opts.(type) {
+		case *sendOptions:
+			got = o.Delivery.ConnectTimeout
+		case *bundleOptions:
+			got = o.Delivery.ConnectTimeout
+		}
+		if got != tt.want {
+			t.Errorf("%v: connect timeout %v, want %v", tt.args, got, tt.want)
+		}
 	}
 }
 

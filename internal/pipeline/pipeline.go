@@ -141,7 +141,7 @@ func (p *Pipeline) Handle(pk *transport.Packet) {
 	ev := &p.ev
 	if pk.Truncated {
 		p.st.Truncated++
-		ev.Err = fmt.Errorf("datagram truncated to %d bytes", len(pk.Data))
+		ev.Err = pk.TruncatedError()
 	} else {
 		ev.Packet, ev.Err = p.dec.Decode(pk.Data)
 	}

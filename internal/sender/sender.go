@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"github.com/oscli/oscli/internal/hexdump"
 	"github.com/oscli/oscli/internal/osc"
@@ -26,6 +27,9 @@ const DefaultBatch = 64
 type Options struct {
 	Target  transport.Endpoint
 	Framing transport.Framing // TCP: slip (default) or len
+	// ConnectTimeout is how long to wait for a TCP receiver to accept
+	// (transport.DefaultConnectTimeout when 0).
+	ConnectTimeout time.Duration
 	// UDP
 	Broadcast     bool
 	TTL           int
@@ -122,6 +126,8 @@ func Open(ctx context.Context, o Options) (*Sender, error) {
 		MulticastLoop: o.MulticastLoop,
 		Iface:         o.Iface,
 		RecvBuffer:    o.RecvBuffer,
+
+		ConnectTimeout: o.ConnectTimeout,
 	})
 	if err != nil {
 		return nil, err

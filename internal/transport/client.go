@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +32,9 @@ type Client interface {
 type DialConfig struct {
 	Framing  Framing // TCP: slip (the default) or len
 	MaxFrame int     // TCP replies: largest frame (DefaultMaxFrame when 0)
+	// ConnectTimeout is how long to wait for a TCP receiver to accept
+	// (DefaultConnectTimeout when 0); a ctx deadline ends it sooner.
+	ConnectTimeout time.Duration
 
 	// UDP
 	Broadcast     bool   // allow sending to a broadcast address
@@ -98,10 +100,17 @@ type tcpClient struct {
 	framing Framing
 	max     int
 	wbuf    []byte
-	r       *bufio.Reader
-	fr      FrameReader
+	fr      *frameReader
 	src     Source
 }
+
+// DefaultConnectTimeout is how long Dial waits for a TCP receiver to
+// accept unless configured: the kernel alone would retry for about two
+// minutes.
+const DefaultConnectTimeout = 5 * time.Second
+
+// ErrNoAnswer matches (errors.Is) a TCP connect that timed out.
+var ErrNoAnswer = errors.New("no answer")
 
 func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	host := ep.Host
@@ -109,11 +118,22 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 		host = "127.0.0.1"
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
-	var d net.Dialer
+	limit := cfg.ConnectTimeout
+	if limit <= 0 {
+		limit = DefaultConnectTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		limit = max(0, min(limit, time.Until(dl).Round(time.Millisecond)))
+	}
+	d := net.Dialer{Timeout: limit}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
+		var ne net.Error
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
 			return nil, fmt.Errorf("cannot connect to tcp %s: connection refused (is a receiver listening?)", addr)
+		case errors.As(err, &ne) && ne.Timeout() && !errors.Is(ctx.Err(), context.Canceled):
+			return nil, &closeError{kind: ErrNoAnswer, msg: fmt.Sprintf("cannot connect to tcp %s: no answer within %v", addr, limit)}
 		}
 		return nil, fmt.Errorf("cannot connect to tcp %s: %w", addr, unwrapOp(err))
 	}
@@ -145,20 +165,20 @@ func (c *tcpClient) SendBatch(ps [][]byte) error {
 
 func (c *tcpClient) Receive() (Packet, error) {
 	if c.fr == nil {
-		c.r = bufio.NewReader(c.conn)
-		f, err := DetectFraming(c.r)
-		if err != nil {
+		c.fr = newFrameReader(c.conn, FramingAuto, c.max, nil)
+	}
+	if c.fr.framing == FramingAuto {
+		if err := c.fr.detectFraming(); err != nil {
 			return Packet{}, err
 		}
-		c.fr = NewFrameReader(c.r, f, c.max)
 		ap := unmapAddrPort(c.conn.RemoteAddr().(*net.TCPAddr).AddrPort())
-		c.src = Source{proto: "tcp+" + string(f), name: ap.String(), addr: ap, r: c}
+		c.src = Source{proto: "tcp+" + string(c.fr.framing), name: ap.String(), addr: ap, r: c}
 	}
 	p, err := c.fr.Next()
 	if err != nil {
 		return Packet{}, err
 	}
-	return Packet{Data: p, More: c.r.Buffered() > 0, Source: c.src}, nil
+	return Packet{Data: p, More: c.fr.Buffered(), Source: c.src}, nil
 }
 
 func (c *tcpClient) reply(_ *Source, p []byte) error { return c.Send(p) }

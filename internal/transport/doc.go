@@ -5,10 +5,13 @@
 //     and IPv6, many datagrams per system call where the system allows, and
 //     the kernel's drop count on Linux), TCP (SLIP or int32 size-prefix
 //     framing, detected per connection, with frame size and connection
-//     limits) or a Unix datagram socket. Each received packet reaches the
-//     handler as a Packet: its payload, a truncation flag, and a Source that
-//     names the sender and can Reply on the socket or connection it came in
-//     on, in that connection's framing.
+//     limits, a deadline for each frame, the longest-idle connection
+//     making room for a new one at the limit, and a cap on the memory all
+//     connections' unfinished frames take) or a Unix datagram socket.
+//     Each received packet reaches the handler as a Packet: its payload, a
+//     truncation flag, and a Source that names the sender and can Reply on
+//     the socket or connection it came in on, in that connection's
+//     framing.
 //   - Dial opens a Client: one socket or connection to one endpoint that
 //     sends packets singly or in batches and receives what comes back on
 //     it (replies).

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
+
+	"github.com/oscli/oscli/internal/clock"
 )
 
 // DefaultMaxConns is how many TCP connections a listener serves at once
@@ -23,8 +26,21 @@ type ListenConfig struct {
 	// MaxFrame is the largest TCP frame accepted (DefaultMaxFrame when 0).
 	MaxFrame int
 	// MaxConns is how many TCP connections are served at once
-	// (DefaultMaxConns when 0).
+	// (DefaultMaxConns when 0). When all are taken, a new connection
+	// takes the slot of the one idle longest, which is closed.
 	MaxConns int
+	// FrameTimeout is how long a TCP frame may take from its first byte
+	// to its last before the connection is closed (DefaultFrameTimeout
+	// when 0; negative: no limit). A connection between frames may stay
+	// quiet as long as it likes.
+	FrameTimeout time.Duration
+	// MaxBuffered caps the frame buffers of all TCP connections together
+	// (DefaultMaxBuffered or twice MaxFrame, whichever is more, when
+	// 0); past it, the connection whose unfinished frame waits longest
+	// is closed.
+	MaxBuffered int
+	// Clock decides frame deadlines and idleness (clock.Real when nil).
+	Clock clock.Clock
 	// Batch is how many UDP datagrams one system call may read (64 when
 	// 0; 1 reads one at a time).
 	Batch int
@@ -61,7 +77,7 @@ type Listener interface {
 
 // ListenStats are a listener's own counts.
 type ListenStats struct {
-	Conns   int64 // TCP connections accepted
+	Conns   int64 // TCP connections accepted, silent ones included
 	Dropped int64 // TCP connections closed for breaking the framing or the limits
 	// KernelDrops is how many datagrams the kernel dropped because the
 	// receive buffer was full, when KernelDropsKnown (Linux).

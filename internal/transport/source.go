@@ -1,6 +1,9 @@
 package transport
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // Packet is one received OSC packet (or datagram) and where it came from.
 type Packet struct {
@@ -9,11 +12,24 @@ type Packet struct {
 	Data []byte
 	// Truncated reports a datagram the kernel cut to fit the buffer.
 	Truncated bool
+	// Size is a truncated datagram's whole size, where the system tells
+	// it (Unix sockets on Linux); 0 when unknown.
+	Size int
 	// More reports that further packets are already queued behind this
 	// one, so a consumer may put off flushing its output.
 	More bool
 	// Source is the sender; it stays valid after the callback.
 	Source Source
+}
+
+// TruncatedError describes a truncated datagram for people, with its
+// whole size when known: "datagram of 70000 bytes exceeds the 65536-byte
+// limit", else "datagram truncated to 65536 bytes".
+func (p *Packet) TruncatedError() error {
+	if p.Size > len(p.Data) {
+		return fmt.Errorf("datagram of %d bytes exceeds the %d-byte limit", p.Size, len(p.Data))
+	}
+	return fmt.Errorf("datagram truncated to %d bytes", len(p.Data))
 }
 
 // Source is the sender of a packet: its name, its protocol, and a way to

@@ -1,19 +1,21 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/slip"
 )
 
@@ -54,93 +56,6 @@ const DefaultMaxFrame = slip.DefaultMaxFrame
 // either framing.
 var ErrFrameTooLarge = slip.ErrFrameTooLarge
 
-// FrameReader reads packets from a stream in one framing.
-type FrameReader interface {
-	// Next returns the next packet, valid until the following call.
-	Next() ([]byte, error)
-}
-
-// DetectFraming looks at the first byte of a stream: SLIP starts with END
-// (or, from single-END senders, with a packet's '/' or '#'); a length
-// prefix of any sane size starts with a zero byte.
-func DetectFraming(r *bufio.Reader) (Framing, error) {
-	b, err := r.Peek(1)
-	if err != nil {
-		return "", err
-	}
-	switch b[0] {
-	case slip.End, '/', '#':
-		return FramingSLIP, nil
-	case 0:
-		return FramingLen, nil
-	}
-	return "", fmt.Errorf("cannot tell the framing: the stream starts with byte 0x%02x, which neither SLIP (0xc0) nor a length prefix (0x00) does", b[0])
-}
-
-// NewFrameReader returns a reader for the given framing (not auto).
-func NewFrameReader(r *bufio.Reader, f Framing, max int) FrameReader {
-	if max <= 0 {
-		max = DefaultMaxFrame
-	}
-	if f == FramingLen {
-		return &lenReader{r: r, max: max}
-	}
-	return &slipReader{d: slip.NewDecoder(r, max), max: max}
-}
-
-type slipReader struct {
-	d   *slip.Decoder
-	max int
-}
-
-func (s *slipReader) Next() ([]byte, error) {
-	f, err := s.d.Next()
-	var fe *slip.FrameError
-	if errors.As(err, &fe) && errors.Is(err, ErrFrameTooLarge) {
-		return nil, fmt.Errorf("%w of %d bytes at stream offset %d", ErrFrameTooLarge, s.max, fe.Off)
-	}
-	return f, err
-}
-
-type lenReader struct {
-	r   *bufio.Reader
-	max int
-	buf []byte
-	hdr [4]byte
-}
-
-func (l *lenReader) Next() ([]byte, error) {
-	for {
-		if _, err := io.ReadFull(l.r, l.hdr[:]); err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return nil, fmt.Errorf("connection closed inside a length prefix: %w", err)
-			}
-			return nil, err
-		}
-		n := int64(int32(binary.BigEndian.Uint32(l.hdr[:])))
-		if n < 0 {
-			return nil, fmt.Errorf("negative frame size %d: not length-prefixed OSC", n)
-		}
-		if n > int64(l.max) {
-			return nil, fmt.Errorf("%w of %d bytes: the prefix says %d", ErrFrameTooLarge, l.max, n)
-		}
-		if n == 0 {
-			continue // an empty frame carries nothing
-		}
-		if cap(l.buf) < int(n) {
-			l.buf = make([]byte, n)
-		}
-		l.buf = l.buf[:n]
-		if got, err := io.ReadFull(l.r, l.buf); err != nil {
-			if err == io.ErrUnexpectedEOF || err == io.EOF {
-				return nil, fmt.Errorf("connection closed mid-frame (%d of %d bytes): %w", got, n, io.ErrUnexpectedEOF)
-			}
-			return nil, err
-		}
-		return l.buf, nil
-	}
-}
-
 // AppendFrame appends p framed for a stream.
 func AppendFrame(dst, p []byte, f Framing) []byte {
 	if f == FramingLen {
@@ -150,22 +65,78 @@ func AppendFrame(dst, p []byte, f Framing) []byte {
 	return slip.Append(dst, p)
 }
 
-// tcpListener accepts OSC stream connections and reads packets from
-// each in its framing. What it knows of each connection stays here.
-type tcpListener struct {
-	ln  *net.TCPListener
-	cfg ListenConfig
+// DefaultFrameTimeout is how long a TCP frame may take from its first
+// byte to its last unless configured. OSC frames are small and arrive in
+// one segment; 5 s lets even a maximum-size (1 MiB) frame through a
+// 2 Mbit/s link, and frees a slot held by half a frame soon enough.
+const DefaultFrameTimeout = 5 * time.Second
 
-	active  atomic.Int64
-	conns   atomic.Int64
-	dropped atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	open    map[net.Conn]struct{}
+// DefaultMaxBuffered is the most bytes of frame buffers all of a TCP
+// listener's connections hold together, beyond the small buffer each may
+// keep, unless configured (or twice the maximum frame, when that is
+// more): eight maximum-size frames under way at once. With the garbage
+// collector's headroom, 500 connections each holding an unfinished
+// maximum-size frame keep dump near 50 MB.
+const DefaultMaxBuffered = 8 << 20
+
+// Errors a TCP listener closes a connection with (errors.Is), besides
+// framing errors and ErrFrameTooLarge.
+var (
+	// ErrTooManyConns: all MaxConns slots were taken and this connection
+	// was the one idle longest; it made room for a new one.
+	ErrTooManyConns = errors.New("too many connections")
+	// ErrFrameTimeout: a frame was begun and not finished within
+	// FrameTimeout.
+	ErrFrameTimeout = errors.New("frame not completed in time")
+	// ErrBuffersFull: unfinished frames on all connections together
+	// passed MaxBuffered, and this connection's had waited longest.
+	ErrBuffersFull = errors.New("frame buffers full")
+)
+
+// closeError is why the listener closed a connection: a message of its
+// own that wraps one of the errors above.
+type closeError struct {
+	kind error
+	msg  string
 }
 
-// ErrTooManyConns is reported for a connection refused by MaxConns.
-var ErrTooManyConns = errors.New("too many connections")
+func (e *closeError) Error() string { return e.msg }
+func (e *closeError) Unwrap() error { return e.kind }
+
+// tcpListener accepts OSC stream connections and reads packets from each
+// in its framing, so that no peer can lock others out or run the process
+// out of memory: a slot per connection (MaxConns), freed the moment the
+// connection is gone, the longest-idle connection making room for a new
+// one when all are taken; a deadline for every frame begun (a reaper on
+// the clock closes offenders); and a cap on the frame buffers held by all
+// connections together.
+type tcpListener struct {
+	ln        *net.TCPListener
+	cfg       ListenConfig
+	clk       clock.Clock
+	base      time.Time // stamps are nanoseconds since base, plus 1
+	maxHeld   int64
+	reapEvery time.Duration
+
+	conns     atomic.Int64
+	dropped   atomic.Int64
+	held      atomic.Int64 // bytes of frame buffers, all connections
+	freed     atomic.Int64 // bytes of frame buffers let go since the last release
+	releasing atomic.Bool
+	wg        sync.WaitGroup
+
+	mu     sync.Mutex
+	open   map[*tcpConn]struct{} // connections being served
+	used   int                   // slots taken: open minus released
+	seq    uint64
+	closed bool
+	reaper clock.Timer
+
+	// waiting, when set (by tests, before Serve), is told each time a
+	// connection is about to wait for bytes: the ready signal for moving
+	// a fake clock.
+	waiting func(c *tcpConn, partial bool, have int)
+}
 
 func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener, error) {
 	host := ep.Host
@@ -190,7 +161,27 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	return &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, open: map[net.Conn]struct{}{}}, nil
+	if cfg.FrameTimeout == 0 {
+		cfg.FrameTimeout = DefaultFrameTimeout
+	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
+	}
+	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
+		open: map[*tcpConn]struct{}{}}
+	if l.clk == nil {
+		l.clk = clock.Real
+	}
+	l.base = l.clk.Now()
+	if cfg.FrameTimeout > 0 {
+		// Offenders are closed at most a quarter of the deadline late
+		// (a second, at most).
+		l.reapEvery = min(max(cfg.FrameTimeout/4, 10*time.Millisecond), time.Second)
+		l.mu.Lock()
+		l.reaper = l.clk.AfterFunc(l.reapEvery, l.reap)
+		l.mu.Unlock()
+	}
+	return l, nil
 }
 
 func (l *tcpListener) Addr() Endpoint {
@@ -206,12 +197,15 @@ func (l *tcpListener) Stats() ListenStats {
 	return ListenStats{Conns: l.conns.Load(), Dropped: l.dropped.Load()}
 }
 
+// stamp is the clock's time as a number that is never 0 (0 means none).
+func (l *tcpListener) stamp() int64 { return int64(l.clk.Now().Sub(l.base)) + 1 }
+
 // Serve accepts connections until Close, reading each in a goroutine of
 // its own. It returns after every connection has finished.
 func (l *tcpListener) Serve(h func(*Packet)) error {
 	defer l.wg.Wait()
 	for {
-		conn, err := l.ln.Accept()
+		conn, err := l.ln.AcceptTCP()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -224,21 +218,155 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		sc := &streamConn{conn: conn, framing: l.cfg.Framing}
-		ap := conn.RemoteAddr().(*net.TCPAddr).AddrPort()
-		sc.src = Source{proto: TCP, name: unmapAddrPort(ap).String(), addr: unmapAddrPort(ap), r: sc}
-		if l.active.Add(1) > int64(l.cfg.MaxConns) {
-			l.active.Add(-1)
-			l.dropped.Add(1)
-			l.event(ConnEvent{Source: sc.src, Err: fmt.Errorf("%w: the maximum is %d", ErrTooManyConns, l.cfg.MaxConns)})
-			conn.Close()
-			continue
-		}
 		l.conns.Add(1)
-		l.track(conn, true)
+		c := &tcpConn{l: l, conn: conn, framing: l.cfg.Framing}
+		ap := unmapAddrPort(conn.RemoteAddr().(*net.TCPAddr).AddrPort())
+		c.src = Source{proto: TCP, name: ap.String(), addr: ap, r: c}
+		c.lastRead.Store(l.stamp())
+		if !l.admit(c) {
+			conn.Close()
+			return nil
+		}
 		l.wg.Add(1)
-		go l.serveConn(sc, h)
+		go l.serveConn(c, h)
 	}
+}
+
+// admit gives c a slot: a free one, one of a connection whose peer has
+// gone although its goroutine has not noticed yet, or the slot of the
+// connection idle longest, which is closed. It reports false once the
+// listener is closed.
+func (l *tcpListener) admit(c *tcpConn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	if l.used >= l.cfg.MaxConns {
+		for x := range l.open {
+			if !x.released && peerGone(x.conn) {
+				x.released = true
+				l.used--
+			}
+		}
+	}
+	if l.used >= l.cfg.MaxConns {
+		var victim *tcpConn
+		for x := range l.open {
+			if x.released {
+				continue
+			}
+			if victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
+				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq {
+				victim = x
+			}
+		}
+		idle := time.Duration(l.stamp() - victim.lastRead.Load()).Round(time.Millisecond)
+		l.killLocked(victim, &closeError{kind: ErrTooManyConns,
+			msg: fmt.Sprintf("evicted for %s: the longest idle (%v) of %d connections", c.src, idle, l.cfg.MaxConns)})
+	}
+	l.seq++
+	c.seq = l.seq
+	l.used++
+	l.open[c] = struct{}{}
+	return true
+}
+
+// killLocked closes c for a reason (once) and frees its slot and its
+// share of the frame buffers at once; its goroutine reports the reason.
+// l.mu is held.
+func (l *tcpListener) killLocked(c *tcpConn, why error) {
+	if c.killed.Swap(true) {
+		return
+	}
+	c.why = why
+	if !c.released {
+		c.released = true
+		l.used--
+	}
+	l.letGo(c.held.Swap(0))
+	l.dropped.Add(1)
+	c.conn.Close()
+}
+
+// releaseAfter is how many bytes of frame buffers let go make the
+// listener hand memory back to the system.
+const releaseAfter = 4 << 20
+
+// letGo takes n bytes of frame buffers off the total. Once megabytes were
+// let go, the memory goes back to the system a second later, rather than
+// after the runtime's next collection, which is two minutes away when
+// nothing else allocates.
+func (l *tcpListener) letGo(n int64) {
+	l.held.Add(-n)
+	if l.freed.Add(n) >= releaseAfter && l.releasing.CompareAndSwap(false, true) {
+		l.clk.AfterFunc(time.Second, func() {
+			l.freed.Store(0)
+			debug.FreeOSMemory()
+			l.releasing.Store(false)
+		})
+	}
+}
+
+// reap closes the connections whose frame has taken too long, then
+// comes again.
+func (l *tcpListener) reap() {
+	now := l.stamp()
+	limit := int64(l.cfg.FrameTimeout)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	for x := range l.open {
+		if s := x.frameStart.Load(); s != 0 && now-s >= limit {
+			l.killLocked(x, &closeError{kind: ErrFrameTimeout,
+				msg: fmt.Sprintf("frame not completed within %v", l.cfg.FrameTimeout)})
+		}
+	}
+	l.reaper.Reset(l.reapEvery)
+}
+
+// overHeld makes room when the frame buffers of all connections went
+// over the cap, as c's frame grew: the connections whose unfinished
+// frame waits longest (the slowest senders; on a tie, the one holding
+// more) are closed until the rest fit. A frame that completes in time is
+// at risk only from frames begun before it. When c's own frame is the
+// next to go, it is refused.
+func (l *tcpListener) overHeld(c *tcpConn) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// c's frame, still being read, is younger than every waiting one
+	// unless it waited too.
+	start := func(x *tcpConn) int64 {
+		if s := x.frameStart.Load(); s != 0 {
+			return s
+		}
+		return math.MaxInt64
+	}
+	for l.held.Load() > l.maxHeld {
+		var victim *tcpConn
+		for x := range l.open {
+			if x.killed.Load() || x.held.Load() <= 0 || x != c && x.frameStart.Load() == 0 {
+				continue
+			}
+			if victim == nil || start(x) < start(victim) ||
+				start(x) == start(victim) && x.held.Load() > victim.held.Load() {
+				victim = x
+			}
+		}
+		if victim == nil {
+			return nil // the excess is on its way out with closed connections
+		}
+		err := &closeError{kind: ErrBuffersFull,
+			msg: fmt.Sprintf("unfinished frames on all connections passed the %d-byte limit, and this one's was the oldest (%d bytes held)",
+				l.maxHeld, victim.held.Load())}
+		l.killLocked(victim, err)
+		if victim == c {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *tcpListener) event(e ConnEvent) {
@@ -247,55 +375,53 @@ func (l *tcpListener) event(e ConnEvent) {
 	}
 }
 
-func (l *tcpListener) track(c net.Conn, add bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if add {
-		l.open[c] = struct{}{}
-	} else {
-		delete(l.open, c)
-	}
-}
-
-func (l *tcpListener) serveConn(sc *streamConn, h func(*Packet)) {
+func (l *tcpListener) serveConn(c *tcpConn, h func(*Packet)) {
 	defer l.wg.Done()
-	defer l.active.Add(-1)
-	defer l.track(sc.conn, false)
-	defer sc.conn.Close()
-	r := bufio.NewReaderSize(sc.conn, 64*1024)
-	if sc.framing == FramingAuto {
-		f, err := DetectFraming(r)
-		if err != nil {
-			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
-				// Connected and left without a word is no problem;
-				// anything else that is not OSC is.
-				l.dropped.Add(1)
-				l.event(ConnEvent{Source: sc.src, Err: err})
+	fr := newFrameReader(c.conn, c.framing, l.cfg.MaxFrame, c)
+	err := fr.detectFraming()
+	opened := err == nil
+	if opened {
+		c.framing = fr.framing
+		c.src.proto = "tcp+" + string(c.framing)
+		l.event(ConnEvent{Source: c.src, Opened: true})
+		pk := Packet{Source: c.src}
+		for {
+			var p []byte
+			if p, err = fr.Next(); err != nil {
+				break
 			}
-			return
+			// A finished frame has no deadline, however long the
+			// handler takes.
+			if c.frameStart.Load() != 0 {
+				c.frameStart.Store(0)
+			}
+			pk.Data, pk.More = p, fr.Buffered()
+			h(&pk)
 		}
-		sc.framing = f
 	}
-	sc.src.proto = "tcp+" + string(sc.framing)
-	l.event(ConnEvent{Source: sc.src, Opened: true})
-	fr := NewFrameReader(r, sc.framing, l.cfg.MaxFrame)
-	pk := Packet{Source: sc.src}
-	for {
-		frame, err := fr.Next()
-		if err != nil {
-			if err == io.EOF || errors.Is(err, net.ErrClosed) {
-				err = nil
-			} else if err == io.ErrUnexpectedEOF {
-				err = errors.New("connection closed mid-frame")
-			}
-			if err != nil {
-				l.dropped.Add(1)
-			}
-			l.event(ConnEvent{Source: sc.src, Err: err})
-			return
+	partial := fr.partial()
+	l.mu.Lock()
+	delete(l.open, c)
+	if !c.released {
+		c.released = true
+		l.used--
+	}
+	why := c.why
+	l.mu.Unlock()
+	l.letGo(c.held.Swap(0))
+	c.conn.Close()
+	switch {
+	case why != nil:
+		l.event(ConnEvent{Source: c.src, Err: why})
+	case err == io.EOF || errors.Is(err, net.ErrClosed) || !partial && errors.Is(err, syscall.ECONNRESET):
+		// Leaving between frames, even with a reset, is no problem;
+		// connecting and leaving without a word is not even news.
+		if opened {
+			l.event(ConnEvent{Source: c.src})
 		}
-		pk.Data, pk.More = frame, r.Buffered() > 0
-		h(&pk)
+	default:
+		l.dropped.Add(1)
+		l.event(ConnEvent{Source: c.src, Err: err})
 	}
 }
 
@@ -303,8 +429,12 @@ func (l *tcpListener) serveConn(sc *streamConn, h func(*Packet)) {
 func (l *tcpListener) Close() error {
 	err := l.ln.Close()
 	l.mu.Lock()
+	l.closed = true
+	if l.reaper != nil {
+		l.reaper.Stop()
+	}
 	for c := range l.open {
-		c.Close()
+		c.conn.Close()
 	}
 	l.mu.Unlock()
 	if errors.Is(err, net.ErrClosed) {
@@ -313,17 +443,64 @@ func (l *tcpListener) Close() error {
 	return err
 }
 
-// streamConn is one accepted connection; it answers its source.
-type streamConn struct {
-	conn    net.Conn
+// tcpConn is one accepted connection: what the listener knows of it, and
+// the way to answer its peer.
+type tcpConn struct {
+	l       *tcpListener
+	conn    *net.TCPConn
 	framing Framing
 	src     Source
-	wmu     sync.Mutex
-	wbuf    []byte
+	seq     uint64 // order of acceptance
+
+	// Stamps (tcpListener.stamp): when bytes last arrived, and when the
+	// reader first waited for the rest of the current frame (0: no frame
+	// under way).
+	lastRead   atomic.Int64
+	frameStart atomic.Int64
+	held       atomic.Int64 // bytes of frame buffer
+	killed     atomic.Bool
+
+	released bool  // its slot is free again; l.mu
+	why      error // why the listener closed it; l.mu
+
+	wmu  sync.Mutex
+	wbuf []byte
+}
+
+func (c *tcpConn) reading(partial bool, have int) {
+	switch {
+	case partial:
+		if c.frameStart.Load() == 0 {
+			c.frameStart.Store(c.l.stamp())
+		}
+	case c.frameStart.Load() != 0:
+		c.frameStart.Store(0)
+	}
+	if c.l.waiting != nil {
+		c.l.waiting(c, partial, have)
+	}
+}
+
+func (c *tcpConn) received() { c.lastRead.Store(c.l.stamp()) }
+
+func (c *tcpConn) hold(delta int) error {
+	if delta <= 0 {
+		c.held.Add(int64(delta))
+		c.l.letGo(int64(-delta))
+		return nil
+	}
+	if c.killed.Load() {
+		return net.ErrClosed
+	}
+	c.held.Add(int64(delta))
+	if c.l.held.Add(int64(delta)) > c.l.maxHeld {
+		return c.l.overHeld(c)
+	}
+	return nil
 }
 
 // reply writes p back on the connection in its framing.
-func (c *streamConn) reply(_ *Source, p []byte) error {
+func (c *tcpConn) reply(_ *Source, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)

@@ -54,25 +54,27 @@ func (u *unixListener) Stats() ListenStats { return ListenStats{} }
 // Serve reads one datagram at a time; the sender's name is made once per
 // run of datagrams from the same socket.
 func (u *unixListener) Serve(h func(*Packet)) error {
-	buf := make([]byte, MaxDatagram)
+	r, err := newUnixReader(u.conn, MaxDatagram)
+	if err != nil {
+		return fmt.Errorf("receive: %w", err)
+	}
 	pk := Packet{Source: Source{proto: Unix, r: u}}
 	last := ""
 	for {
-		n, _, flags, addr, err := u.conn.ReadMsgUnix(buf, nil)
+		n, size, trunc, name, err := r.read()
 		if err != nil {
 			if u.closed.Load() {
 				return nil
 			}
 			return fmt.Errorf("receive: %w", err)
 		}
-		name := ""
-		if addr != nil {
-			name = addr.Name
-		}
 		if name != last || pk.Source.name == "" {
-			last, pk.Source.name = name, unixName(addr)
+			last, pk.Source.name = name, unixName(&net.UnixAddr{Name: name})
 		}
-		pk.Data, pk.Truncated = buf[:n], flags&msgTrunc != 0
+		pk.Data, pk.Truncated, pk.Size = r.buf[:n], trunc, 0
+		if trunc {
+			pk.Size = size
+		}
 		h(&pk)
 	}
 }

@@ -99,6 +99,7 @@ terminal. Probes sent during --warmup are not counted.`,
 			if flagSet(c.Flags(), "count") && !flagSet(c.Flags(), "duration") {
 				o.Duration = 0
 			}
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}

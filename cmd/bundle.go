@@ -93,6 +93,9 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 					o.Elements = append(o.Elements, m)
 				}
 			}
+			if o.Stdin {
+				env.awaitSignals()
+			}
 			if runF != nil {
 				return runF(o)
 			}

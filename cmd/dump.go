@@ -149,6 +149,7 @@ when any of its messages passes.`,
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}

@@ -95,6 +95,7 @@ A record that cannot be read is reported with its line number and skipped
 			if o.Play.Filter, err = newFilter(filters, excludes); err != nil {
 				return err
 			}
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}

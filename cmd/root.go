@@ -17,6 +17,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,7 +30,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		env.In, env.Out, env.Err = env.ios.In, env.ios.Out, env.ios.ErrOut
 	}
 	env.done = ctx
-	root := newRootCmd(env)
+	root := newRootFor(env, args)
 	root.SetArgs(args)
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
@@ -45,7 +46,12 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	return report(env.Err, err, env.ran)
 }
 
-func newRootCmd(env *Env) *cobra.Command {
+// newRootCmd builds the whole command tree.
+func newRootCmd(env *Env) *cobra.Command { return newRoot(env, runCommands) }
+
+// newRoot builds the root command with the commands of runCommands that
+// names lists, and the rest of the tree when it lists them all.
+func newRoot(env *Env, names []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "oscli",
 		Short: "Debug Open Sound Control traffic: dump, send, bundle, bench, replay",
@@ -85,29 +91,68 @@ value is a usage error.`,
 		return &usageError{err: err, hint: hint}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-	cmds := []*cobra.Command{newDumpCmd(env, nil), newSendCmd(env, nil), newBundleCmd(env, nil),
-		newBenchCmd(env, nil), newReplayCmd(env, nil)}
-	if env.parseOnly {
-		keep := func(o any) error {
-			if env.parsed != nil {
-				env.parsed(o)
-			}
-			return nil
-		}
-		cmds = []*cobra.Command{
-			newDumpCmd(env, func(o *dumpOptions) error { return keep(o) }),
-			newSendCmd(env, func(o *sendOptions) error { return keep(o) }),
-			newBundleCmd(env, func(o *bundleOptions) error { return keep(o) }),
-			newBenchCmd(env, func(o *benchOptions) error { return keep(o) }),
-			newReplayCmd(env, func(o *replayOptions) error { return keep(o) }),
-		}
-	}
-	for _, c := range cmds {
+	for _, name := range names {
+		c := newSubcommand(env, name)
 		addCompletions(env, c, true)
 		root.AddCommand(c)
 	}
+	if len(names) < len(runCommands) {
+		// Nothing else can run: no help topics, no completion.
+		root.CompletionOptions.DisableDefaultCmd = true
+		return root
+	}
 	root.AddCommand(newVersionCmd(env), newGenDocsCmd(env))
 	return root
+}
+
+// runCommands are the commands that do oscli's work, in the order help
+// lists them.
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay"}
+
+// newRootFor builds the command tree for a command line. When its first
+// word names a command of runCommands, the tree holds that command alone:
+// building the other four, version, help and completion costs a one-shot
+// send a tenth of its start-up. Anything else (help, a flag first, a
+// typo, completion) gets the whole tree.
+func newRootFor(env *Env, args []string) *cobra.Command {
+	if len(args) > 0 && slices.Contains(runCommands, args[0]) {
+		env.partialTree = true
+		return newRoot(env, args[:1])
+	}
+	return newRootCmd(env)
+}
+
+// newSubcommand builds one command of runCommands; with env.parseOnly
+// (tests) it checks its flags and arguments and passes its options to
+// env.parsed instead of running.
+func newSubcommand(env *Env, name string) *cobra.Command {
+	switch name {
+	case "dump":
+		return newDumpCmd(env, parseOnly[dumpOptions](env))
+	case "send":
+		return newSendCmd(env, parseOnly[sendOptions](env))
+	case "bundle":
+		return newBundleCmd(env, parseOnly[bundleOptions](env))
+	case "bench":
+		return newBenchCmd(env, parseOnly[benchOptions](env))
+	case "replay":
+		return newReplayCmd(env, parseOnly[replayOptions](env))
+	}
+	panic("oscli: no command " + name)
+}
+
+// parseOnly returns the runner of a command built for env.parseOnly, else
+// nil (the command's own).
+func parseOnly[T any](env *Env) func(*T) error {
+	if !env.parseOnly {
+		return nil
+	}
+	return func(o *T) error {
+		if env.parsed != nil {
+			env.parsed(o)
+		}
+		return nil
+	}
 }
 
 // movedFlags are flags an earlier release had, by "command --flag", with

@@ -127,6 +127,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
 				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
 			}
+			if o.Stdin || o.Repeat != 1 || o.Reply {
+				env.awaitSignals()
+			}
 			if runF != nil {
 				return runF(o)
 			}

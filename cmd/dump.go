@@ -84,7 +84,9 @@ take is counted as "not written" and the exit code is 1. A second signal
 ends dump at once.
 
 --count counts the packets shown (malformed ones included); --timeout is the
-longest dump listens in all. --filter and --exclude take OSC address
+longest dump listens in all. With both, fewer than --count packets by
+--timeout is exit status 1 and an error after the summary, so
+'oscli dump -n 1 --timeout 5s' tells a script whether anything came. --filter and --exclude take OSC address
 patterns (* ? [a-z] [!a-z] {a,b} and OSC 1.1's //); a bundle is shown whole
 when any of its messages passes.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
@@ -92,7 +94,7 @@ when any of its messages passes.`,
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
   oscli dump udp://[::]:9000 --time utc --hex
   oscli dump -p 7000 --group 239.0.0.1 --iface eth0
-  oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet
+  oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump --format raw > session.slip`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -259,8 +261,14 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		return fmt.Errorf("stdout blocked: up to %d %s not written (gave up %v after the stop)", st.Unwritten, pipeline.Plural(st.Unwritten, "packet", "packets"), pipeline.StopGrace)
 	case err != nil:
 		return fmt.Errorf("write output: %w", err)
+	case serveErr != nil:
+		return serveErr
 	}
-	return serveErr
+	if context.Cause(ctx) == errDumpTimeout && o.Count > 0 && st.Packets < int64(o.Count) {
+		// -n 1 --timeout 5s in a script: no packet is an outcome to see.
+		return fmt.Errorf("--timeout %v passed with %d of %d packets", o.Timeout, st.Packets, o.Count)
+	}
+	return nil
 }
 
 // Causes of a dump run's end besides a signal (the parent context's).

@@ -25,8 +25,8 @@ func manExtras() map[string]manExtra {
 			},
 			exit: []manBlock{
 				dl(
-					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count or --timeout included",
-					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad",
+					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
+					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
 					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
 				),
@@ -91,8 +91,8 @@ error.`),
 		"oscli dump": {
 			exit: []manBlock{
 				dl(
-					"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP, after --count packets or at --timeout; malformed packets are reported and counted and do not change the exit status",
-					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error",
+					"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP (whatever --count says), after --count packets, or at --timeout when no --count was given; malformed packets are reported and counted and do not change the exit status",
+					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets came (\"oscli: error: --timeout 5s passed with 0 of 1 packets\", after the summary)",
 					"2", usageExit,
 				),
 				para(sharedCodes),
@@ -102,8 +102,8 @@ error.`),
 		"oscli send": {
 			exit: []manBlock{
 				dl(
-					"0", "every message was sent",
-					"1", "runtime failure (network, I/O); with -, some lines could not be sent: each is reported with its line number, and the others went out",
+					"0", "every message was sent; with --reply, at least one reply came (with -n N, N replies)",
+					"1", "runtime failure (network, I/O); with -, some lines could not be sent: each is reported with its line number, and the others went out; with --reply, no reply came within --timeout, or fewer than -n N",
 					"2", usageExit+"; nothing is sent",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --repeat 0",
 				),

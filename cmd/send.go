@@ -32,6 +32,7 @@ type sendOptions struct {
 	Interval time.Duration
 	At       *argparse.When // --at: wrap each message in a bundle
 	Reply    bool
+	Count    int // with Reply: stop after this many replies (0: wait --timeout)
 	Timeout  time.Duration
 	Verbose  bool
 }
@@ -68,7 +69,9 @@ line is reported with its number, the others still go out, and the exit
 code is 1.
 
 One socket is used for the whole run, so replies to its port reach
---reply, which prints them like dump does.
+--reply, which prints them like dump does until --timeout (1s), or until
+-n N replies came. No reply, or fewer than N, is exit status 1, so a
+script can tell that a device answered.
 
 WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 		Example: `  oscli send /1/fader f:0.5
@@ -76,6 +79,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send udp://[::1]:9000 /mix [ i:1 i:2 ] T
   oscli send @mixer /ch/01/mix/fader 0.75
   oscli send /ping --reply --timeout 2s
+  oscli send 10.0.0.5:10023 /xinfo --reply -n 1   # exit 1 if the X32 is silent
   oscli send /tick i:1 --repeat 10 --interval 100ms
   oscli send /go --at +2s
   oscli send --dry-run /my/pattern i:1 i:3 "s:a string" f:11.3
@@ -124,8 +128,8 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				}
 				o.At = &w
 			}
-			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
-				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
+			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 || o.Count < 0 {
+				return usageErrorf("--repeat, --interval, --timeout and --count cannot be negative")
 			}
 			if o.Stdin || o.Repeat != 1 || o.Reply {
 				env.awaitSignals()
@@ -142,8 +146,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.IntVar(&o.Repeat, "repeat", 1, "send the message `N` times (0: until interrupted)")
 	fs.DurationVar(&o.Interval, "interval", 0, "pause between repeats")
 	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
-	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
-	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: how long to wait for replies")
+	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket; none is exit status 1")
+	fs.IntVarP(&o.Count, "count", "n", 0, "with --reply: stop after `N` replies; fewer by --timeout is exit status 1")
+	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: the longest to wait for replies")
 	df.register(fs, &o.Delivery, true, true)
 	return c
 }
@@ -227,20 +232,25 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 }
 
 // printReplies prints what arrives on the sending socket until --timeout,
-// through the same pipeline dump uses.
+// or until --count replies came, through the same pipeline dump uses. No
+// reply, or fewer than --count, is exit status 1: the outcome a script
+// asked for did not happen.
 func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error {
+	// A read deadline in the past ends a Receive at once.
+	stopReading := func() { _ = c.SetReadDeadline(longAgo) }
 	p := pipeline.New(pipeline.Config{
 		Clock: o.Clock,
 		Out:   o.IO.Out,
 		Render: func(w io.Writer) format.Renderer {
 			return format.NewText(w, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
 		},
+		Count: o.Count,
+		Stop:  stopReading,
 	})
-	// The wait is on the command's clock, like every other wait; a read
-	// deadline in the past ends a Receive at once.
-	timeout := o.Clock.AfterFunc(o.Timeout, func() { _ = c.SetReadDeadline(longAgo) })
+	// The wait is on the command's clock, like every other wait.
+	timeout := o.Clock.AfterFunc(o.Timeout, stopReading)
 	defer timeout.Stop()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(longAgo) })
+	stop := context.AfterFunc(ctx, stopReading)
 	defer stop()
 	var rerr error
 	for {
@@ -263,8 +273,14 @@ func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	if o.Verbose || st.Packets == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: %d replies in %v\n", st.Packets, o.Timeout)
+	if o.Verbose {
+		fmt.Fprintf(o.IO.ErrOut, "oscli: %d %s\n", st.Packets, pipeline.Plural(st.Packets, "reply", "replies"))
+	}
+	switch {
+	case o.Count > 0 && st.Packets < int64(o.Count):
+		return fmt.Errorf("--timeout %v passed with %d of %d replies", o.Timeout, st.Packets, o.Count)
+	case st.Packets == 0:
+		return fmt.Errorf("no reply within --timeout %v", o.Timeout)
 	}
 	return nil
 }

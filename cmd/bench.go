@@ -61,7 +61,7 @@ terminal. Probes sent during --warmup are not counted.`,
   oscli dump -p 9000 --echo --format json > /dev/null &
   oscli bench 9000 --rate 10000 --count 100000
   oscli bench --json | jq .loss_percent`,
-		Args: cobra.MaximumNArgs(1),
+		Args: needArgs(0, 1, "", "bench takes one TARGET word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -99,6 +99,7 @@ terminal. Probes sent during --warmup are not counted.`,
 			if flagSet(c.Flags(), "count") && !flagSet(c.Flags(), "duration") {
 				o.Duration = 0
 			}
+			warnIdle(io.ErrOut, c.Flags(), deliveryIdle(o.Delivery)...)
 			env.awaitSignals()
 			if runF != nil {
 				return runF(o)

@@ -58,7 +58,7 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
   oscli bundle --dry-run /a i:1 /b s:/not/an/address
   printf '/a i:1\n/b i:2\n' | oscli bundle --at +1s -
   oscli bundle --json - <<< '{"timetag":"+5s","elements":[{"address":"/late"}]}'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "bundle needs an OSC address: oscli bundle [TARGET] ADDRESS [ARG…]…", ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -93,6 +93,7 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 					o.Elements = append(o.Elements, m)
 				}
 			}
+			warnIdle(io.ErrOut, c.Flags(), deliveryIdle(o.Delivery)...)
 			if o.Stdin {
 				env.awaitSignals()
 			}

@@ -51,9 +51,23 @@ func loadConfig(env *Env, explicit string) (*viper.Viper, error) {
 		err = v.ReadConfig(bytes.NewReader(data))
 	}
 	if err != nil {
-		var big *fileTooBigError
-		if errors.As(err, &big) {
+		var (
+			big   *fileTooBigError
+			parse viper.ConfigParseError
+		)
+		switch {
+		case errors.As(err, &big):
 			return nil, usageErrorf("config %v", err)
+		case errors.As(err, &parse):
+			// "yaml: line 2: did not find expected key", without viper's
+			// "While parsing config:".
+			typ := strings.ToUpper(strings.TrimPrefix(filepath.Ext(path), "."))
+			if typ == "" || typ == "YML" {
+				typ = "YAML"
+			}
+			why := errors.Unwrap(parse).Error()
+			why = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(why, "yaml: "), "toml: "), "json: ")
+			return nil, usageErrorf("config file %s is not valid %s: %s", path, typ, why)
 		}
 		return nil, usageErrorf("config file %s: %v", path, err)
 	}

@@ -96,7 +96,7 @@ when any of its messages passes.`,
   oscli dump -p 7000 --group 239.0.0.1 --iface eth0
   oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump --format raw > session.slip`,
-		Args: cobra.MaximumNArgs(1),
+		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -151,6 +151,26 @@ when any of its messages passes.`,
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
+			for _, g := range o.Groups {
+				if !isMulticastHost(g) {
+					return usageErrorf("--group %q: want a multicast address (224.0.0.0/4 or ff00::/8), one per --group", g)
+				}
+			}
+			stream, udp := o.Listen.Proto == transport.TCP, o.Listen.Proto == transport.UDP
+			other := "with --format " + o.Format
+			if asJSON {
+				other = "with --json"
+			}
+			warnIdle(io.ErrOut, c.Flags(),
+				idle{"schedule-max", !o.Schedule, "without --schedule"},
+				idle{"schedule-bytes", !o.Schedule, "without --schedule"},
+				idle{"hex", o.Format != "text", other},
+				idle{"time", o.Format != "text", other},
+				idle{"framing", !stream, "over " + o.Listen.Proto + ": it frames TCP streams"},
+				idle{"max-packet", !stream, "over " + o.Listen.Proto + ": it bounds TCP frames"},
+				idle{"max-conns", !stream, "over " + o.Listen.Proto},
+				idle{"batch", !udp, "over " + o.Listen.Proto + ": it reads UDP datagrams"},
+				idle{"iface", len(o.Groups) == 0 && !isMulticastHost(o.Listen.Host), "without --group"})
 			env.awaitSignals()
 			if runF != nil {
 				return runF(o)

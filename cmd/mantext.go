@@ -47,7 +47,9 @@ lists its variables. A shared setting may be scoped too
 (OSCLI_DUMP_PORT=9000) and then wins over OSCLI_PORT.
 
 OSCLI_<FLAG> for a flag that is not shared (OSCLI_TIME) is ignored, with a
-warning naming the variable to use (OSCLI_DUMP_TIME).`,
+warning naming the variable to use (OSCLI_DUMP_TIME). Any other OSCLI_
+variable that names no setting (OSCLI_SEND_TIMOUT) is ignored with a
+warning naming the one it may have meant.`,
 					"NO_COLOR", "any non-empty value turns colour off when --color is auto",
 					"CLICOLOR_FORCE", "a non-empty value other than 0 turns colour on when --color is auto, even when the output is not a terminal (NO_COLOR wins over it)",
 					"TERM", "dumb turns colour off when --color is auto",
@@ -55,7 +57,10 @@ warning naming the variable to use (OSCLI_DUMP_TIME).`,
 				),
 				para(`A variable's value must suit its flag (a whole number for --count, a
 duration with a unit for --timeout, one of the listed words for --time);
-otherwise the command stops with a usage error naming the variable (exit 2).`),
+otherwise the command stops with a usage error naming the variable (exit 2).
+A value of the right type that the command refuses (OSCLI_PORT=99999) is
+a usage error whose hint names the variable. version, --version, help and
+completion read no OSCLI_ variable and no config file.`),
 			},
 			files: []manBlock{
 				dl(
@@ -84,7 +89,7 @@ replay:
 unknown key, a command's flag at the top level, a section for an unknown
 command or a wrongly typed value gets one warning line on stderr naming it,
 in every run, and is ignored. A file that is not valid YAML is a usage
-error.`),
+error for the commands that read it; version, help and completion do not.`),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},

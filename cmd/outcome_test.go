@@ -117,4 +117,3 @@ func TestReplyOutcomes(t *testing.T) {
 		})
 	}
 }
-

@@ -61,7 +61,7 @@ A record that cannot be read is reported with its line number and skipped
   oscli replay session.jsonl --filter '/1/*' --dry-run
   oscli replay oscdump.log osc.udp://mixer:10023
   oscli replay --no-timing session.slip tcp://127.0.0.1:9000`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: needArgs(1, 2, "replay needs a recording: oscli replay FILE [TARGET]", "replay takes a FILE and one TARGET word at most"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -95,6 +95,9 @@ A record that cannot be read is reported with its line number and skipped
 			if o.Play.Filter, err = newFilter(filters, excludes); err != nil {
 				return err
 			}
+			warnIdle(io.ErrOut, c.Flags(), append(deliveryIdle(o.Delivery),
+				idle{"speed", o.Play.NoTiming, "with --no-timing"},
+				idle{"rate", o.Play.NoTiming, "with --no-timing"})...)
 			env.awaitSignals()
 			if runF != nil {
 				return runF(o)

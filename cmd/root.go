@@ -17,6 +17,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -37,7 +38,13 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	root.SetErr(env.Err)
 	c, err := root.ExecuteContextC(ctx)
 	if err != nil && c != nil {
+		var ue *usageError
+		if !env.ran && !errors.As(err, &ue) {
+			// cobra's own complaints: an unknown command.
+			err = &usageError{err: err, hint: helpHint(c)}
+		}
 		sourceHint(c.Flags(), err)
+		enumHint(c, err)
 	}
 	var sc *signalCause
 	if errors.Is(err, context.Canceled) && errors.As(context.Cause(ctx), &sc) {
@@ -76,20 +83,26 @@ value is a usage error.`,
 		// arguments; later errors are the command's own.
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
 			env.ran = true
+			if !readsConfig(c) {
+				return nil
+			}
 			return configure(c, env)
 		},
 	}
+	var showVersion bool
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version, commit and build date, as 'oscli version' does")
+	root.RunE = func(c *cobra.Command, _ []string) error {
+		if showVersion {
+			return printVersion(env)
+		}
+		return c.Help()
+	}
+	root.SetHelpCommand(newHelpCmd())
 	pf := root.PersistentFlags()
 	pf.StringVar(&env.configPath, "config", "", "config `FILE` (default $OSCLI_CONFIG, else $XDG_CONFIG_HOME/oscli/config.yaml; see 'oscli --help')")
 	pf.StringVar(&env.colorMode, "color", "auto", "colour output: auto, always or never")
 	pf.BoolVarP(&env.verbose, "verbose", "v", false, "say more on stderr (socket buffer sizes, framing, timing)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		hint := "see '" + c.CommandPath() + " --help'"
-		if moved, ok := movedFlags[c.Name()+" "+strings.TrimPrefix(err.Error(), "unknown flag: ")]; ok {
-			hint = moved
-		}
-		return &usageError{err: err, hint: hint}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 	for _, name := range names {
 		c := newSubcommand(env, name)
@@ -152,6 +165,51 @@ func parseOnly[T any](env *Env) func(*T) error {
 			env.parsed(o)
 		}
 		return nil
+	}
+}
+
+// readsConfig reports whether c takes settings from the config file and
+// the environment: the commands that do oscli's work do; version, help,
+// completion and the root itself (--version, help) do not, so that a
+// broken config file cannot break them.
+func readsConfig(c *cobra.Command) bool {
+	return c.HasParent() && !c.Parent().HasParent() && slices.Contains(runCommands, c.Name())
+}
+
+// newHelpCmd is 'oscli help [COMMAND]': cobra's, except that a topic it
+// does not know is a usage error (exit 2) with what may have been meant,
+// where cobra's prints the root's usage and exits 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of a command: 'oscli help send' is 'oscli send --help'.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, sub.Name()+"\t"+sub.Short)
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 || cmd == nil {
+				topic := strings.Join(args, " ")
+				hint := "see 'oscli --help'"
+				if near := c.Root().SuggestionsFor(args[len(args)-1]); len(near) > 0 && len(args) == 1 {
+					hint = "did you mean " + strings.Join(near, " or ") + "? " + hint
+				}
+				return &usageError{err: fmt.Errorf("unknown help topic %q", topic), hint: hint}
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
 	}
 }
 

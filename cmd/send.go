@@ -85,7 +85,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send --dry-run /my/pattern i:1 i:3 "s:a string" f:11.3
   printf '/a i:1\n/b s:x\n' | oscli send -
   oscli dump --json -n 10 | oscli send --json 9001 -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "send needs an OSC address: oscli send [TARGET] ADDRESS [ARG…]", ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -131,6 +131,15 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 || o.Count < 0 {
 				return usageErrorf("--repeat, --interval, --timeout and --count cannot be negative")
 			}
+			interval := "without --repeat"
+			if o.Stdin {
+				interval = "with '-': each line is sent once"
+			}
+			warnIdle(io.ErrOut, c.Flags(), append(deliveryIdle(o.Delivery),
+				idle{"timeout", !o.Reply, "without --reply"},
+				idle{"count", !o.Reply, "without --reply: it counts replies"},
+				idle{"interval", o.Repeat == 1 || o.Stdin, interval},
+				idle{"reply", o.Delivery.DryRun, "with --dry-run: nothing is sent"})...)
 			if o.Stdin || o.Repeat != 1 || o.Reply {
 				env.awaitSignals()
 			}

@@ -90,7 +90,7 @@ func TestFileValues(t *testing.T) {
 				`config F: "dump.filter" is a list holding a list, not a value or a list of values; ignored`,
 				`config F: "dump.format" is "slip", not one of text, json; ignored`,
 				`config F: "dump.hex" is "yes", not true or false; ignored`,
-				`config F: "dump.timeout" is "5", not a duration (500ms, 2s); ignored`,
+				`config F: "dump.timeout" is "5", a duration without a unit (did you mean 5s?); ignored`,
 				`config F: "port" is "1.5", not a whole number; ignored`,
 				`config F: "replay" is empty, not a section of replay settings; ignored`,
 				`config F: "targets" is "mixer", not a map of names to targets; ignored`,

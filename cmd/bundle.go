@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/sender"
 )
 
@@ -192,7 +193,7 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		}
 	}
 	if bad > 0 {
-		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad lines: nothing sent", bad)}
+		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad %s: nothing sent", bad, pipeline.Plural(bad, "line", "lines"))}
 	}
 	if len(elems) == 0 {
 		return nil, errors.New("stdin held no messages: nothing sent")

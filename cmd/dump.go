@@ -263,6 +263,9 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	st, err := p.Close()
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.
+	if afterCtrlC(ctx, o.IO) {
+		fmt.Fprintln(o.IO.ErrOut)
+	}
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
 		pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
 	var re *pipeline.RecordError

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -83,6 +84,23 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 		s.In = &stdinReader{ctx: e.done, r: s.In}
 	}
 	return s, nil
+}
+
+// afterCtrlC reports whether the run was stopped by SIGINT while stderr
+// is a terminal: the terminal then echoed "^C" where the cursor was, and a
+// line printed now would follow it on the same line.
+func afterCtrlC(ctx context.Context, io *iostreams.IOStreams) bool {
+	var sc *signalCause
+	return io != nil && io.IsStderrTTY() && errors.As(context.Cause(ctx), &sc) && sc.Signal == syscall.SIGINT
+}
+
+// stderrStreams returns streams that tell whether stderr is a terminal:
+// the test's, else ones decided for the process's stderr.
+func (e *Env) stderrStreams() *iostreams.IOStreams {
+	if e.ios != nil {
+		return e.ios
+	}
+	return iostreams.New(nil, nil, e.Err, iostreams.ColorNever, e.Getenv)
 }
 
 // awaitSignals waits until the stop signals are caught (Main), so that

@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/replay"
 	"github.com/oscli/oscli/internal/sender"
@@ -172,9 +173,10 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("oscli: replayed %d packets from %s (%s) in %v", st.Sent, o.File, *detected, st.Took.Round(time.Millisecond))
+	msg := fmt.Sprintf("oscli: replayed %d %s from %s (%s) in %v", st.Sent, pipeline.Plural(st.Sent, "packet", "packets"),
+		o.File, *detected, st.Took.Round(time.Millisecond))
 	if st.Bad > 0 {
-		msg += fmt.Sprintf("; %d bad records skipped", st.Bad)
+		msg += fmt.Sprintf("; %d bad %s skipped", st.Bad, pipeline.Plural(st.Bad, "record", "records"))
 	}
 	if o.Verbose && !o.Delivery.DryRun {
 		msg += fmt.Sprintf("; worst lateness %v", st.Worst.Round(time.Microsecond))

@@ -49,6 +49,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	var sc *signalCause
 	if errors.Is(err, context.Canceled) && errors.As(context.Cause(ctx), &sc) {
 		err = sc // "interrupted by SIGTERM"
+		// bench clears its progress line, and the ^C on it, itself.
+		if c != nil && c.Name() != "bench" && afterCtrlC(ctx, env.stderrStreams()) {
+			fmt.Fprintln(env.Err)
+		}
 	}
 	return report(env.Err, err, env.ran)
 }

@@ -87,8 +87,9 @@ terminal. Probes sent during --warmup are not counted.`,
 					return err
 				}
 			}
-			if o.Duration < 0 || o.Count < 0 || o.Warmup < 0 {
-				return usageErrorf("--duration, --count and --warmup cannot be negative")
+			if err := firstErr(notNegative("duration", o.Duration), inRange("count", o.Count, 0, -1),
+				notNegative("warmup", o.Warmup)); err != nil {
+				return err
 			}
 			if o.Size < 0 || o.Size > 60000 {
 				return usageErrorf("--size must be 0 to 60000 bytes")

@@ -50,8 +50,10 @@ func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs
 		// 0 is the system default only when --ttl is not given.
 		return usageErrorf("--ttl %d: want 1 to 255", o.TTL)
 	}
-	if o.Batch < 0 {
-		return usageErrorf("--batch cannot be negative")
+	if fs.Lookup("batch") != nil { // bundle has none
+		if err := inRange("batch", o.Batch, 1, maxBatch); err != nil {
+			return err
+		}
 	}
 	o.DryRunOut = io.Out
 	return nil

@@ -133,20 +133,21 @@ when any of its messages passes.`,
 			default:
 				return usageErrorf("invalid --format %q (want %s)", o.Format, format.FormatNames())
 			}
-			if o.Count < 0 || o.Timeout < 0 {
-				return usageErrorf("--count and --timeout cannot be negative")
+			if err := firstErr(inRange("count", o.Count, 0, -1), notNegative("timeout", o.Timeout)); err != nil {
+				return err
 			}
 			if o.Framing, err = transport.ParseFraming(framing, true); err != nil {
 				return &usageError{err: err}
 			}
-			if o.MaxPacket < 16 || o.MaxConns < 1 {
-				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
+			if err := firstErr(inRange("max-packet", o.MaxPacket, 16, -1), inRange("max-conns", o.MaxConns, 1, -1),
+				inRange("batch", o.Batch, 1, maxBatch)); err != nil {
+				return err
 			}
 			if o.MaxPacket > osc.MaxPacket {
 				return usageErrorf("--max-packet %d: at most %d (16 MiB), so that every recording replays", o.MaxPacket, osc.MaxPacket)
 			}
-			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
-				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
+			if err := firstErr(inRange("schedule-max", o.ScheduleMax, 1, -1), inRange("schedule-bytes", o.ScheduleBytes, 1, -1)); err != nil {
+				return err
 			}
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
@@ -224,7 +225,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {
-			return err
+			return fileError("--record", o.Record, err)
 		}
 		defer f.Close()
 		cfg.Record = format.NewJSON(f)
@@ -364,7 +365,7 @@ func (o *dumpOptions) signalReady(addr string) error {
 		// Write then rename, so a watcher never reads half a line.
 		tmp := o.ReadyFile + ".tmp"
 		if err := os.WriteFile(tmp, []byte(addr+"\n"), 0o644); err != nil {
-			return err
+			return fileError("--ready-file", o.ReadyFile, err)
 		}
 		return os.Rename(tmp, o.ReadyFile)
 	}

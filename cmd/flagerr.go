@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -156,3 +157,37 @@ func enumHint(c *cobra.Command, err error) {
 		ue.hint = "did you mean --" + name + " " + strings.Join(near, " or ") + "? " + helpHint(c)
 	}
 }
+
+// inRange checks a whole-number flag's value: lo to hi, or lo or more
+// when hi < lo. The error names the flag and its value.
+func inRange[N int | int64](flag string, v, lo, hi N) error {
+	switch {
+	case hi < lo && v < lo:
+		return usageErrorf("--%s %d: want %d or more", flag, v, lo)
+	case hi >= lo && (v < lo || v > hi):
+		return usageErrorf("--%s %d: want %d to %d", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// notNegative checks a duration flag's value.
+func notNegative(flag string, d time.Duration) error {
+	if d < 0 {
+		return usageErrorf("--%s %v: cannot be negative", flag, d)
+	}
+	return nil
+}
+
+// firstErr returns the first error that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxBatch is the most packets one system call may carry (Linux's
+// UIO_MAXIOV, the limit of sendmmsg and recvmmsg).
+const maxBatch = 1024

@@ -90,8 +90,8 @@ A record that cannot be read is reported with its line number and skipped
 					return err
 				}
 			}
-			if o.Play.Loops < 0 {
-				return usageErrorf("--loop cannot be negative")
+			if err := inRange("loop", o.Play.Loops, 0, -1); err != nil {
+				return err
 			}
 			if o.Play.Filter, err = newFilter(filters, excludes); err != nil {
 				return err
@@ -130,7 +130,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if o.File != "-" {
 		fi, err := os.Stat(o.File)
 		if err != nil {
-			return err
+			return fileError("", o.File, err) // "x.jsonl: no such file or directory", not "stat x.jsonl: …"
 		}
 		if fi.Mode().IsRegular() {
 			r := &replay.File{Path: o.File, Format: o.Format, Now: o.Clock.Now()}

@@ -128,8 +128,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				}
 				o.At = &w
 			}
-			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 || o.Count < 0 {
-				return usageErrorf("--repeat, --interval, --timeout and --count cannot be negative")
+			if err := firstErr(inRange("repeat", o.Repeat, 0, -1), notNegative("interval", o.Interval),
+				notNegative("timeout", o.Timeout), inRange("count", o.Count, 0, -1)); err != nil {
+				return err
 			}
 			interval := "without --repeat"
 			if o.Stdin {

@@ -91,8 +91,8 @@ terminal. Probes sent during --warmup are not counted.`,
 				notNegative("warmup", o.Warmup)); err != nil {
 				return err
 			}
-			if o.Size < 0 || o.Size > 60000 {
-				return usageErrorf("--size must be 0 to 60000 bytes")
+			if err := inRange("size", o.Size, 0, 60000); err != nil {
+				return err
 			}
 			if len(o.Address) == 0 || o.Address[0] != '/' {
 				return usageErrorf("--address %q: an OSC address must start with '/'", o.Address)

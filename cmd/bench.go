@@ -61,7 +61,7 @@ terminal. Probes sent during --warmup are not counted.`,
   oscli dump -p 9000 --echo --format json > /dev/null &
   oscli bench 9000 --rate 10000 --count 100000
   oscli bench --json | jq .loss_percent`,
-		Args: cobra.MaximumNArgs(1),
+		Args: needArgs(0, 1, "", "bench takes one TARGET word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -87,11 +87,12 @@ terminal. Probes sent during --warmup are not counted.`,
 					return err
 				}
 			}
-			if o.Duration < 0 || o.Count < 0 || o.Warmup < 0 {
-				return usageErrorf("--duration, --count and --warmup cannot be negative")
+			if err := firstErr(notNegative("duration", o.Duration), inRange("count", o.Count, 0, -1),
+				notNegative("warmup", o.Warmup)); err != nil {
+				return err
 			}
-			if o.Size < 0 || o.Size > 60000 {
-				return usageErrorf("--size must be 0 to 60000 bytes")
+			if err := inRange("size", o.Size, 0, 60000); err != nil {
+				return err
 			}
 			if len(o.Address) == 0 || o.Address[0] != '/' {
 				return usageErrorf("--address %q: an OSC address must start with '/'", o.Address)
@@ -99,6 +100,8 @@ terminal. Probes sent during --warmup are not counted.`,
 			if flagSet(c.Flags(), "count") && !flagSet(c.Flags(), "duration") {
 				o.Duration = 0
 			}
+			warnIdle(io.ErrOut, c.Flags(), deliveryIdle(o.Delivery)...)
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}

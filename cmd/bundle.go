@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/sender"
 )
 
@@ -62,7 +63,7 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
   oscli bundle --dry-run /a i:1 /b s:/not/an/address
   printf '/a i:1\n/b i:2\n' | oscli bundle --at +1s -
   oscli bundle --json - <<< '{"timetag":"+5s","elements":[{"address":"/late"}]}'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "bundle needs an OSC address: oscli bundle [TARGET] ADDRESS [ARG…]…", ""),
 		// After the address, "-0.5" is a value, not a flag (protectNumbers).
 		Annotations: map[string]string{messageArgsKey: "yes"},
 		RunE: func(c *cobra.Command, args []string) error {
@@ -105,6 +106,10 @@ WHEN (--at): ` + argparse.WhenHelp + `.`,
 					}
 					o.Elements = append(o.Elements, m)
 				}
+			}
+			warnIdle(io.ErrOut, c.Flags(), deliveryIdle(o.Delivery)...)
+			if o.Stdin {
+				env.awaitSignals()
 			}
 			if runF != nil {
 				return runF(o)
@@ -210,7 +215,7 @@ func readElements(o *bundleOptions) ([]osc.Packet, error) {
 		}
 	}
 	if bad > 0 {
-		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad lines: nothing sent", bad)}
+		return nil, &exitCodeError{code: exitFailure, err: fmt.Errorf("%d bad %s: nothing sent", bad, pipeline.Plural(bad, "line", "lines"))}
 	}
 	if len(elems) == 0 {
 		return nil, errors.New("stdin held no messages: nothing sent")

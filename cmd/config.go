@@ -34,24 +34,9 @@ import (
 // present. It returns an empty instance when there is none.
 func loadConfig(env *Env, explicit string) (*viper.Viper, error) {
 	v := viper.New()
-	path := explicit
+	path := configFile(env, explicit)
 	if path == "" {
-		path = env.Getenv("OSCLI_CONFIG")
-	}
-	if path == "" {
-		dir := env.Getenv("XDG_CONFIG_HOME")
-		if dir == "" {
-			if home := env.Getenv("HOME"); home != "" {
-				dir = filepath.Join(home, ".config")
-			}
-		}
-		if dir == "" {
-			return v, nil
-		}
-		path = filepath.Join(dir, "oscli", "config.yaml")
-		if _, err := os.Stat(path); err != nil {
-			return v, nil
-		}
+		return v, nil
 	}
 	v.SetConfigFile(path)
 	if ext := filepath.Ext(path); ext == "" {
@@ -66,19 +51,81 @@ func loadConfig(env *Env, explicit string) (*viper.Viper, error) {
 		err = v.ReadConfig(bytes.NewReader(data))
 	}
 	if err != nil {
-		var big *fileTooBigError
-		if errors.As(err, &big) {
+		var (
+			big   *fileTooBigError
+			parse viper.ConfigParseError
+		)
+		switch {
+		case errors.As(err, &big):
 			return nil, usageErrorf("config %v", err)
+		case errors.As(err, &parse):
+			// "yaml: line 2: did not find expected key", without viper's
+			// "While parsing config:".
+			typ := strings.ToUpper(strings.TrimPrefix(filepath.Ext(path), "."))
+			if typ == "" || typ == "YML" {
+				typ = "YAML"
+			}
+			why := errors.Unwrap(parse).Error()
+			why = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(why, "yaml: "), "toml: "), "json: ")
+			return nil, usageErrorf("config file %s is not valid %s: %s", path, typ, why)
 		}
 		return nil, usageErrorf("config file %s: %v", path, err)
 	}
 	return v, nil
 }
 
+// configFile names the config file to read: explicit (--config), else
+// OSCLI_CONFIG (both must exist), else the default file when it is there;
+// "" for none.
+func configFile(env *Env, explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if path := env.Getenv("OSCLI_CONFIG"); path != "" {
+		return path
+	}
+	dir := env.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		if home := env.Getenv("HOME"); home != "" {
+			dir = filepath.Join(home, ".config")
+		}
+	}
+	if dir == "" {
+		return ""
+	}
+	path := filepath.Join(dir, "oscli", "config.yaml")
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
+}
+
+// oscliVars lists the names of the OSCLI_ variables that are set (not
+// empty), or reports false when the environment cannot be listed.
+func oscliVars(env *Env) ([]string, bool) {
+	if env.Environ == nil {
+		return nil, false
+	}
+	var names []string
+	for _, kv := range env.Environ() {
+		if name, val, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "OSCLI_") && val != "" {
+			names = append(names, name)
+		}
+	}
+	return names, true
+}
+
 // configure is the root's pre-run: it reads the config file, warns once
 // about what in it (or in the environment) cannot be used, and fills the
 // flags of c the user did not set.
 func configure(c *cobra.Command, env *Env) error {
+	vars, listed := oscliVars(env)
+	if listed && len(vars) == 0 && configFile(env, env.configPath) == "" {
+		// Nothing but the command line and the defaults: the usual case,
+		// and a one-shot send's start-up, decided without viper or the
+		// settings' schema.
+		return nil
+	}
 	v, err := loadConfig(env, env.configPath)
 	if err != nil {
 		return err
@@ -90,11 +137,18 @@ func configure(c *cobra.Command, env *Env) error {
 		}
 	})
 	path := v.ConfigFileUsed()
+	root := c.Root()
+	if env.partialTree {
+		// The file and the environment are checked against every
+		// command's flags, not only the running one's.
+		root = newRootCmd(&Env{Getenv: env.Getenv, Clock: env.Clock})
+	}
 	res := config.Resolve(config.Input{
-		Schema:  schema(c.Root()),
+		Schema:  schema(root),
 		File:    fileSettings(v),
 		Path:    path,
 		Getenv:  env.Getenv,
+		Environ: vars,
 		Command: c.Name(),
 		Flags:   unset,
 	})

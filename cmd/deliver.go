@@ -24,7 +24,7 @@ func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch, dr
 		fs.BoolVar(&o.DryRun, "dry-run", false, "print the hexdump instead of sending")
 	}
 	fs.BoolVar(&o.Broadcast, "broadcast", false, "allow sending to a broadcast address")
-	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL (0: system default, 1)")
+	fs.IntVar(&o.TTL, "ttl", 0, "multicast TTL, 1 to 255 (not given: the system default, 1)")
 	fs.BoolVar(&o.MulticastLoop, "mcast-loop", true, "multicast loopback: deliver to listeners on this host too (--mcast-loop=false to stop)")
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
 	fs.StringVar(&d.framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
@@ -36,17 +36,24 @@ func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch, dr
 // resolve fills the target and checks the delivery flags.
 func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs *pflag.FlagSet, env *Env, io *iostreams.IOStreams) error {
 	var err error
+	nf.sending = true
 	if o.Target, err = resolveEndpoint(word, nf, fs, env.targets); err != nil {
+		return err
+	}
+	if err := sendable(o.Target, word); err != nil {
 		return err
 	}
 	if o.Framing, err = transport.ParseFraming(d.framing, false); err != nil {
 		return &usageError{err: err}
 	}
-	if o.TTL < 0 || o.TTL > 255 {
-		return usageErrorf("--ttl %d: want 0 to 255", o.TTL)
+	if o.TTL < 0 || o.TTL > 255 || o.TTL == 0 && flagSet(fs, "ttl") {
+		// 0 is the system default only when --ttl is not given.
+		return usageErrorf("--ttl %d: want 1 to 255", o.TTL)
 	}
-	if o.Batch < 0 {
-		return usageErrorf("--batch cannot be negative")
+	if fs.Lookup("batch") != nil { // bundle has none
+		if err := inRange("batch", o.Batch, 1, maxBatch); err != nil {
+			return err
+		}
 	}
 	// A command's --timeout, when given, also bounds the wait for a TCP
 	// receiver to accept; else the transport's default does.

@@ -86,7 +86,9 @@ take is counted as "not written" and the exit code is 1. A second signal
 ends dump at once.
 
 --count counts the packets shown (malformed ones included); --timeout is the
-longest dump listens in all. --filter and --exclude take OSC address
+longest dump listens in all. With both, fewer than --count packets by
+--timeout is exit status 1 and an error after the summary, so
+'oscli dump -n 1 --timeout 5s' tells a script whether anything came. --filter and --exclude take OSC address
 patterns (* ? [a-z] [!a-z] {a,b} and OSC 1.1's //); a bundle is shown whole
 when any of its messages passes.
 
@@ -99,9 +101,9 @@ is otherwise kept however long it is quiet.`,
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
   oscli dump udp://[::]:9000 --time utc --hex
   oscli dump -p 7000 --group 239.0.0.1 --iface eth0
-  oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet
+  oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump --format raw > session.slip`,
-		Args: cobra.MaximumNArgs(1),
+		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -138,8 +140,8 @@ is otherwise kept however long it is quiet.`,
 			default:
 				return usageErrorf("invalid --format %q (want %s)", o.Format, format.FormatNames())
 			}
-			if o.Count < 0 || o.Timeout < 0 {
-				return usageErrorf("--count and --timeout cannot be negative")
+			if err := firstErr(inRange("count", o.Count, 0, -1), notNegative("timeout", o.Timeout)); err != nil {
+				return err
 			}
 			if o.FrameTimeout < 0 {
 				return usageErrorf("--frame-timeout %v: cannot be negative (0: no limit)", o.FrameTimeout)
@@ -147,18 +149,40 @@ is otherwise kept however long it is quiet.`,
 			if o.Framing, err = transport.ParseFraming(framing, true); err != nil {
 				return &usageError{err: err}
 			}
-			if o.MaxPacket < 16 || o.MaxConns < 1 {
-				return usageErrorf("--max-packet must be at least 16 and --max-conns at least 1")
+			if err := firstErr(inRange("max-packet", o.MaxPacket, 16, -1), inRange("max-conns", o.MaxConns, 1, -1),
+				inRange("batch", o.Batch, 1, maxBatch)); err != nil {
+				return err
 			}
 			if o.MaxPacket > osc.MaxPacket {
 				return usageErrorf("--max-packet %d: at most %d (16 MiB), so that every recording replays", o.MaxPacket, osc.MaxPacket)
 			}
-			if o.ScheduleMax < 1 || o.ScheduleBytes < 1 {
-				return usageErrorf("--schedule-max and --schedule-bytes must be at least 1")
+			if err := firstErr(inRange("schedule-max", o.ScheduleMax, 1, -1), inRange("schedule-bytes", o.ScheduleBytes, 1, -1)); err != nil {
+				return err
 			}
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
+			for _, g := range o.Groups {
+				if !isMulticastHost(g) {
+					return usageErrorf("--group %q: want a multicast address (224.0.0.0/4 or ff00::/8), one per --group", g)
+				}
+			}
+			stream, udp := o.Listen.Proto == transport.TCP, o.Listen.Proto == transport.UDP
+			other := "with --format " + o.Format
+			if asJSON {
+				other = "with --json"
+			}
+			warnIdle(io.ErrOut, c.Flags(),
+				idle{"schedule-max", !o.Schedule, "without --schedule"},
+				idle{"schedule-bytes", !o.Schedule, "without --schedule"},
+				idle{"hex", o.Format != "text", other},
+				idle{"time", o.Format != "text", other},
+				idle{"framing", !stream, "over " + o.Listen.Proto + ": it frames TCP streams"},
+				idle{"max-packet", !stream, "over " + o.Listen.Proto + ": it bounds TCP frames"},
+				idle{"max-conns", !stream, "over " + o.Listen.Proto},
+				idle{"batch", !udp, "over " + o.Listen.Proto + ": it reads UDP datagrams"},
+				idle{"iface", len(o.Groups) == 0 && !isMulticastHost(o.Listen.Host), "without --group"})
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}
@@ -212,7 +236,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {
-			return err
+			return fileError("--record", o.Record, err)
 		}
 		defer f.Close()
 		cfg.Record = format.NewJSON(f)
@@ -257,6 +281,9 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	st, err := p.Close()
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.
+	if afterCtrlC(ctx, o.IO) {
+		fmt.Fprintln(o.IO.ErrOut)
+	}
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
 		pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
 	var re *pipeline.RecordError
@@ -275,8 +302,14 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		return fmt.Errorf("stdout blocked: up to %d %s not written (gave up %v after the stop)", st.Unwritten, pipeline.Plural(st.Unwritten, "packet", "packets"), pipeline.StopGrace)
 	case err != nil:
 		return fmt.Errorf("write output: %w", err)
+	case serveErr != nil:
+		return serveErr
 	}
-	return serveErr
+	if context.Cause(ctx) == errDumpTimeout && o.Count > 0 && st.Packets < int64(o.Count) {
+		// -n 1 --timeout 5s in a script: no packet is an outcome to see.
+		return fmt.Errorf("--timeout %v passed with %d of %d packets", o.Timeout, st.Packets, o.Count)
+	}
+	return nil
 }
 
 // Causes of a dump run's end besides a signal (the parent context's).
@@ -352,7 +385,7 @@ func (o *dumpOptions) signalReady(addr string) error {
 		// Write then rename, so a watcher never reads half a line.
 		tmp := o.ReadyFile + ".tmp"
 		if err := os.WriteFile(tmp, []byte(addr+"\n"), 0o644); err != nil {
-			return err
+			return fileError("--ready-file", o.ReadyFile, err)
 		}
 		return os.Rename(tmp, o.ReadyFile)
 	}

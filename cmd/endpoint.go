@@ -15,6 +15,8 @@ type netFlags struct {
 	Host  string
 	Port  int
 	Proto string
+
+	sending bool // a destination: port 0 is not one
 }
 
 func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
@@ -28,7 +30,7 @@ func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
 // flags the user set explicitly override it. targets are the config
 // file's, for @name.
 func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[string]string) (transport.Endpoint, error) {
-	ep := transport.Endpoint{Proto: n.Proto, Host: n.Host, Port: n.Port}
+	ep := transport.Endpoint{Proto: n.Proto, Host: bareHost(n.Host), Port: n.Port}
 	if word != "" {
 		spec := word
 		if name, ok := strings.CutPrefix(word, "@"); ok {
@@ -42,9 +44,12 @@ func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[st
 		if err != nil {
 			return ep, &usageError{err: err}
 		}
+		if err := contradicts(word, spec, n, fs); err != nil {
+			return ep, err
+		}
 		ep = parsed
 		if flagSet(fs, "host") {
-			ep.Host = n.Host
+			ep.Host = bareHost(n.Host)
 		}
 		if flagSet(fs, "port") {
 			ep.Port = n.Port
@@ -64,7 +69,8 @@ func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[st
 		return ep, usageErrorf("invalid --proto %q (want udp, tcp or unix)", ep.Proto)
 	}
 	if err := transport.ValidPort(ep.Port); err != nil {
-		return ep, &usageError{err: err}
+		// A word's port was checked with the word: this one is --port's.
+		return ep, portRange(ep.Port, n.sending)
 	}
 	return ep, nil
 }

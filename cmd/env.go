@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -20,8 +21,13 @@ type Env struct {
 	Out    io.Writer
 	Err    io.Writer
 	Getenv func(string) string
-	Clock  clock.Clock
-	Build  BuildInfo
+	// Environ lists the environment as KEY=value, for what Getenv cannot
+	// tell: which OSCLI_ variables are set at all (a misspelt one gets a
+	// warning). Nil means unknown: the settings are then resolved in full
+	// and no variable is warned about for its name alone.
+	Environ func() []string
+	Clock   clock.Clock
+	Build   BuildInfo
 
 	// ran is set once a command's flags and arguments were accepted, so
 	// that errors before it are usage errors (exit 2).
@@ -32,6 +38,10 @@ type Env struct {
 	colorMode  string
 	verbose    bool
 	targets    map[string]string // the config file's, by name
+
+	// partialTree says the command tree holds only the command that runs
+	// (newRootFor): the config's schema needs a whole one.
+	partialTree bool
 
 	// parseOnly (tests) builds commands that check their flags and
 	// arguments and then do nothing but pass their options to parsed, when
@@ -51,6 +61,10 @@ type Env struct {
 	// done is the run's context (set by Run): a read of stdin ends when
 	// it does.
 	done context.Context
+
+	// signals, when set (by Main), is closed once the stop signals are
+	// caught.
+	signals <-chan struct{}
 }
 
 // streams returns the command's IO streams with the terminal and colour
@@ -70,6 +84,33 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 		s.In = &stdinReader{ctx: e.done, r: s.In}
 	}
 	return s, nil
+}
+
+// afterCtrlC reports whether the run was stopped by SIGINT while stderr
+// is a terminal: the terminal then echoed "^C" where the cursor was, and a
+// line printed now would follow it on the same line.
+func afterCtrlC(ctx context.Context, io *iostreams.IOStreams) bool {
+	var sc *signalCause
+	return io != nil && io.IsStderrTTY() && errors.As(context.Cause(ctx), &sc) && sc.Signal == syscall.SIGINT
+}
+
+// stderrStreams returns streams that tell whether stderr is a terminal:
+// the test's, else ones decided for the process's stderr.
+func (e *Env) stderrStreams() *iostreams.IOStreams {
+	if e.ios != nil {
+		return e.ios
+	}
+	return iostreams.New(nil, nil, e.Err, iostreams.ColorNever, e.Getenv)
+}
+
+// awaitSignals waits until the stop signals are caught (Main), so that
+// one arriving from now on stops the command cleanly. A command calls it
+// before it listens, waits or reads stdin; a one-shot send does not, and
+// is over before the signals would be caught.
+func (e *Env) awaitSignals() {
+	if e.signals != nil {
+		<-e.signals
+	}
 }
 
 // stdinReader reads in a goroutine of its own, so that a read blocked on a
@@ -139,23 +180,37 @@ func (s *stdinReader) Read(p []byte) (int, error) {
 func Main(args []string, b BuildInfo) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	var sigs []os.Signal
-	for _, s := range stopSignals {
-		if !signal.Ignored(s) {
-			sigs = append(sigs, s)
+	// signal.Notify waits for the runtime's signal thread to start and to
+	// take each signal, a tenth of a millisecond or more: it runs beside
+	// the parsing of the command line instead of before it, and every
+	// command waits for it (Env.awaitSignals) before doing anything a
+	// signal should stop cleanly. Until then a signal has its default effect,
+	// as it has while the runtime starts.
+	handled := make(chan struct{})
+	go func() {
+		var sigs []os.Signal
+		for _, s := range stopSignals {
+			if !signal.Ignored(s) {
+				sigs = append(sigs, s)
+			}
 		}
-	}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, sigs...)
-	defer signal.Stop(ch)
-	go watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, sigs...)
+		close(handled)
+		// No signal.Stop: the process ends when Main returns, and Stop
+		// waits for the signal goroutine to go idle, which costs a
+		// one-shot send up to a third of its run time.
+		watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
+	}()
 	env := &Env{
-		In:     os.Stdin,
-		Out:    os.Stdout,
-		Err:    os.Stderr,
-		Getenv: os.Getenv,
-		Clock:  clock.Real,
-		Build:  b,
+		In:      os.Stdin,
+		Out:     os.Stdout,
+		Err:     os.Stderr,
+		Getenv:  os.Getenv,
+		Environ: os.Environ,
+		Clock:   clock.Real,
+		Build:   b,
+		signals: handled,
 	}
 	return Run(ctx, env, args)
 }

@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/oscli/oscli/internal/argparse"
@@ -55,4 +57,18 @@ func newArgParser(env *Env, d *sender.Options) *argparse.Parser {
 		max := sender.MaxPacket(*d)
 		return readFileMax(name, int64(max), fmt.Sprintf("the largest packet to %s", d.Target))
 	}}
+}
+
+// fileError names a file that could not be opened the way a user gave it
+// (with the flag, when a flag gave it) and says why without the name of
+// the system call: "--record /x/y.jsonl: no such file or directory".
+func fileError(flag, name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if flag != "" {
+		return fmt.Errorf("%s %s: %w", flag, name, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }

@@ -292,7 +292,7 @@ func manRef(name, section string) string { return bold(name) + "(" + section + "
 // commandPage builds a command's page from its help and what mantext.go
 // adds for it.
 func commandPage(c *cobra.Command, date string, sch config.Schema) *manPage {
-	extra := manExtras[c.CommandPath()]
+	extra := manExtras()[c.CommandPath()]
 	p := &manPage{name: manName(c), section: "1", date: date, summary: c.Short}
 	long := c.Long
 	if long == "" {

@@ -13,60 +13,68 @@ runtime failure, 2 usage error, 130 interrupted.`
 const usageExit = `usage error: a bad flag, argument, address or pattern, a wrongly typed
 OSCLI_ variable, or a config file that is missing or cannot be parsed`
 
-// manExtras are the additions to each command's page, by command path.
-var manExtras = map[string]manExtra{
-	"oscli": {
-		sections: []manSection{
-			{"TARGETS", targetsText},
-			{"TEXT SYNTAX", textSyntax},
-		},
-		exit: []manBlock{
-			dl(
-				"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count or --timeout included",
-				"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad",
-				"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
-				"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
-			),
-			para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
+// manExtras returns the additions to each command's page, by command
+// path. It is a function so that building them is left to gen-docs: a
+// package variable would be built at every start-up.
+func manExtras() map[string]manExtra {
+	return map[string]manExtra{
+		"oscli": {
+			sections: []manSection{
+				{"TARGETS", targetsText()},
+				{"TEXT SYNTAX", textSyntax()},
+			},
+			exit: []manBlock{
+				dl(
+					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
+					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
+					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
+				),
+				para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
 "oscli: hint: ..."; warnings are "oscli: warning: ..." lines.`),
-		},
-		env: []manBlock{
-			para(`A flag not given on the command line comes from the environment, else from
+			},
+			env: []manBlock{
+				para(`A flag not given on the command line comes from the environment, else from
 the config file, else its default: flag > environment > file > default. An
 empty variable counts as unset.`),
-			dl(
-				"OSCLI_CONFIG", "the config file to read when --config is not given; it must exist",
-				"OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO, OSCLI_COLOR, OSCLI_VERBOSE", "the shared settings: --host, --port, --proto, --color and --verbose, for every command that has the flag",
-				"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench or replay: the command and the flag's
+				dl(
+					"OSCLI_CONFIG", "the config file to read when --config is not given; it must exist",
+					"OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO, OSCLI_COLOR, OSCLI_VERBOSE", "the shared settings: --host, --port, --proto, --color and --verbose, for every command that has the flag",
+					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench or replay: the command and the flag's
 name in capitals, dashes as underscores (OSCLI_DUMP_TIME=utc,
 OSCLI_REPLAY_LOOP=3, OSCLI_DUMP_MAX_PACKET=65536). Each command's page
 lists its variables. A shared setting may be scoped too
 (OSCLI_DUMP_PORT=9000) and then wins over OSCLI_PORT.
 
 OSCLI_<FLAG> for a flag that is not shared (OSCLI_TIME) is ignored, with a
-warning naming the variable to use (OSCLI_DUMP_TIME).`,
-				"NO_COLOR", "any non-empty value turns colour off when --color is auto",
-				"CLICOLOR_FORCE", "a non-empty value other than 0 turns colour on when --color is auto, even when the output is not a terminal (NO_COLOR wins over it)",
-				"TERM", "dumb turns colour off when --color is auto",
-				"XDG_CONFIG_HOME", "where the config file is looked for (see FILES); HOME/.config when it is not set",
-			),
-			para(`A variable's value must suit its flag (a whole number for --count, a
+warning naming the variable to use (OSCLI_DUMP_TIME). Any other OSCLI_
+variable that names no setting (OSCLI_SEND_TIMOUT) is ignored with a
+warning naming the one it may have meant.`,
+					"NO_COLOR", "any non-empty value turns colour off when --color is auto",
+					"CLICOLOR_FORCE", "a non-empty value other than 0 turns colour on when --color is auto, even when the output is not a terminal (NO_COLOR wins over it)",
+					"TERM", "dumb turns colour off when --color is auto",
+					"XDG_CONFIG_HOME", "where the config file is looked for (see FILES); HOME/.config when it is not set",
+				),
+				para(`A variable's value must suit its flag (a whole number for --count, a
 duration with a unit for --timeout, one of the listed words for --time);
-otherwise the command stops with a usage error naming the variable (exit 2).`),
-		},
-		files: []manBlock{
-			dl(
-				"$XDG_CONFIG_HOME/oscli/config.yaml", `the config file, read when present (~/.config/oscli/config.yaml when
+otherwise the command stops with a usage error naming the variable (exit 2).
+A value of the right type that the command refuses (OSCLI_PORT=99999) is
+a usage error whose hint names the variable. version, --version, help and
+completion read no OSCLI_ variable and no config file.`),
+			},
+			files: []manBlock{
+				dl(
+					"$XDG_CONFIG_HOME/oscli/config.yaml", `the config file, read when present (~/.config/oscli/config.yaml when
 XDG_CONFIG_HOME is not set). --config FILE or OSCLI_CONFIG name another file,
 which must exist. It is YAML; a file whose name ends in .json or .toml is
 read as JSON or TOML.`,
-			),
-			para(`The shared settings (host, port, proto, color, verbose) may sit at the top
+				),
+				para(`The shared settings (host, port, proto, color, verbose) may sit at the top
 level; every other flag goes under its command's section (dump:, send:,
 bundle:, bench:, replay:), with the flag's name as the key and a list for a
 repeatable flag. Within the file, a command's value wins over a shared one.
 targets: at the top level names destinations for @name.`),
-			verbatim(`port: 9000                   # dump listens on 9000, send sends there
+				verbatim(`port: 9000                   # dump listens on 9000, send sends there
 color: never
 targets:
   mixer: osc.udp://192.168.1.20:10023
@@ -77,144 +85,149 @@ dump:
 replay:
   loop: 3
   port: 9001                 # replay alone sends to 9001`),
-			para(`Every command reads the file, so a mistake in it never breaks a command: an
+				para(`Every command reads the file, so a mistake in it never breaks a command: an
 unknown key, a command's flag at the top level, a section for an unknown
 command or a wrongly typed value gets one warning line on stderr naming it,
 in every run, and is ignored. A file that is not valid YAML is a usage
-error.`),
+error for the commands that read it; version, help and completion do not.`),
+			},
+			seeAlso: []string{"oscli-json(5)"},
 		},
-		seeAlso: []string{"oscli-json(5)"},
-	},
-	"oscli dump": {
-		exit: []manBlock{
-			dl(
-				"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP, after --count packets or at --timeout; malformed packets are reported and counted and do not change the exit status",
-				"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error",
-				"2", usageExit,
-			),
-			para(sharedCodes),
+		"oscli dump": {
+			exit: []manBlock{
+				dl(
+					"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP (whatever --count says), after --count packets, or at --timeout when no --count was given; malformed packets are reported and counted and do not change the exit status",
+					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets came (\"oscli: error: --timeout 5s passed with 0 of 1 packets\", after the summary)",
+					"2", usageExit,
+				),
+				para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
 		},
-		seeAlso: []string{"oscli-json(5)"},
-	},
-	"oscli send": {
-		exit: []manBlock{
-			dl(
-				"0", "every message was sent",
-				"1", "runtime failure (network, I/O); with -, some lines could not be sent: each is reported with its line number, and the others went out",
-				"2", usageExit+"; nothing is sent",
-				"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --repeat 0",
-			),
-			para(sharedCodes),
+		"oscli send": {
+			exit: []manBlock{
+				dl(
+					"0", "every message was sent; with --reply, at least one reply came (with -n N, N replies)",
+					"1", "runtime failure (network, I/O); with -, some lines could not be sent: each is reported with its line number, and the others went out; with --reply, no reply came within --timeout, or fewer than -n N",
+					"2", usageExit+"; nothing is sent",
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --repeat 0",
+				),
+				para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
 		},
-		seeAlso: []string{"oscli-json(5)"},
-	},
-	"oscli bundle": {
-		exit: []manBlock{
-			dl(
-				"0", "the bundle was sent",
-				"1", "runtime failure (network, I/O), or a bad line on stdin: every bad line is reported and nothing is sent",
-				"2", usageExit+"; nothing is sent",
-				"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
-			),
-			para(sharedCodes),
+		"oscli bundle": {
+			exit: []manBlock{
+				dl(
+					"0", "the bundle was sent",
+					"1", "runtime failure (network, I/O), or a bad line on stdin: every bad line is reported and nothing is sent",
+					"2", usageExit+"; nothing is sent",
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
+				),
+				para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
 		},
-		seeAlso: []string{"oscli-json(5)"},
-	},
-	"oscli bench": {
-		exit: []manBlock{
-			dl(
-				"0", "the run finished and the report was printed; loss does not change the exit status",
-				"1", "runtime failure (network, I/O)",
-				"2", usageExit,
-				"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
-			),
-			para(sharedCodes),
+		"oscli bench": {
+			exit: []manBlock{
+				dl(
+					"0", "the run finished and the report was printed; loss does not change the exit status",
+					"1", "runtime failure (network, I/O)",
+					"2", usageExit,
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
+				),
+				para(sharedCodes),
+			},
 		},
-	},
-	"oscli replay": {
-		exit: []manBlock{
-			dl(
-				"0", "the recording was played; records that could not be read were reported and skipped, so a recording cut short by a crash replays",
-				"1", "runtime failure: the file cannot be opened or read, or a network error",
-				"2", usageExit,
-				"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --loop 0",
-			),
-			para(sharedCodes),
+		"oscli replay": {
+			exit: []manBlock{
+				dl(
+					"0", "the recording was played; records that could not be read were reported and skipped, so a recording cut short by a crash replays",
+					"1", "runtime failure: the file cannot be opened or read, or a network error",
+					"2", usageExit,
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --loop 0",
+				),
+				para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
 		},
-		seeAlso: []string{"oscli-json(5)"},
-	},
+	}
 }
 
-var targetsText = []manBlock{
-	para(`TARGET (send, bundle, bench, replay) and LISTEN (dump) are one word before
+func targetsText() []manBlock {
+	return []manBlock{
+		para(`TARGET (send, bundle, bench, replay) and LISTEN (dump) are one word before
 the OSC address or the file; it never starts with '/'. It is one of:`),
-	dl(
-		"9000", "a port, on 127.0.0.1 to send to, on 0.0.0.0 to listen on",
-		"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
-		"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
-		"@name", "a destination named under targets: in the config file",
-	),
-	para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
+		dl(
+			"9000", "a port, on 127.0.0.1 to send to, on 0.0.0.0 to listen on",
+			"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
+			"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
+			"@name", "a destination named under targets: in the config file",
+		),
+		para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
 each other: dump listens on 0.0.0.0:8000 over UDP, and send, bundle, bench
 and replay send to 127.0.0.1:8000.`),
+	}
 }
 
-var textSyntax = []manBlock{
-	para(`Every message dump prints is a line that oscli send accepts, as arguments
+func textSyntax() []manBlock {
+	return []manBlock{
+		para(`Every message dump prints is a line that oscli send accepts, as arguments
 or as a line on stdin, and that encodes to the same bytes. It is always
 typed:`),
-	verbatim(`/1/fader f:0.5
+		verbatim(`/1/fader f:0.5
 /my/pattern i:1 i:3 s:"a string" f:11.3
 /mix i:1 [ i:2 f:0.5 ] s:z T N
 /title s:$'\x1b[2Jhi\nthere'`),
-	subhead("Arguments"),
-	dl(
-		"i:42 h:-1", "int32, int64: decimal, or 0x hex (i:0xffffffff is -1); a leading 0 is not octal",
-		"f:0.5 d:3.14", "float32, float64: printed in the shortest form that round-trips; Inf, -Inf, NaN; a NaN with another payload prints its bits, f:NaN:0xffc00001",
-		"s:text S:symbol", "string, symbol: quoted as a POSIX shell needs (see Quoting); s: is the empty string",
-		"c:x", "char: one character; anything unprintable as its code, c:0x20",
-		"b:deadbeef b:@FILE", "blob: hex, or a file's bytes; b: is an empty blob",
-		"t:WHEN", "time tag: printed raw, t:0xe000000080000000; any WHEN form is read",
-		"r:ff8000ff m:00903c7f", "RGBA colour, MIDI message: exactly 8 hex digits",
-		"T F N I", "true, false, nil, impulse: bare words",
-		"[ ]", "an array around its contents, nested up to 32 deep",
-	),
-	para(`Untyped words are inferred: an integer in int32 range is i, a larger one h,
+		subhead("Arguments"),
+		dl(
+			"i:42 h:-1", "int32, int64: decimal, or 0x hex (i:0xffffffff is -1); a leading 0 is not octal",
+			"f:0.5 d:3.14", "float32, float64: printed in the shortest form that round-trips; Inf, -Inf, NaN; a NaN with another payload prints its bits, f:NaN:0xffc00001",
+			"s:text S:symbol", "string, symbol: quoted as a POSIX shell needs (see Quoting); s: is the empty string",
+			"c:x", "char: one character; anything unprintable as its code, c:0x20",
+			"b:deadbeef b:@FILE", "blob: hex, or a file's bytes; b: is an empty blob",
+			"t:WHEN", "time tag: printed raw, t:0xe000000080000000; any WHEN form is read",
+			"r:ff8000ff m:00903c7f", "RGBA colour, MIDI message: exactly 8 hex digits",
+			"T F N I", "true, false, nil, impulse: bare words",
+			"[ ]", "an array around its contents, nested up to 32 deep",
+		),
+		para(`Untyped words are inferred: an integer in int32 range is i, a larger one h,
 a number with '.' or an exponent is f, true and false are T and F, nil is
 N, anything else is a string. Use s: to force a string (s:42, s:true,
 s:/path).`),
-	subhead("Time tags (WHEN)"),
-	para(`WHEN, for --at and t:, is one of:`),
-	dl(
-		"immediately", "OSC's special time tag 0x0000000000000001; the default",
-		"now", "the current time",
-		"+10s, -250ms, 1m30s", "relative to now",
-		"2026-11-21T18:00:00Z", "RFC 3339",
-		"HH:MM:SS[.frac]", "today, local time, even if that is already past",
-		"0x0000000000000001", "0x and 16 hex digits: the raw NTP value",
-		"@1700000000.5", "Unix seconds, up to nanoseconds",
-	),
-	subhead("Quoting"),
-	para(`A printed line pastes into bash or zsh and reads back identically through
+		subhead("Time tags (WHEN)"),
+		para(`WHEN, for --at and t:, is one of:`),
+		dl(
+			"immediately", "OSC's special time tag 0x0000000000000001; the default",
+			"now", "the current time",
+			"+10s, -250ms, 1m30s", "relative to now",
+			"2026-11-21T18:00:00Z", "RFC 3339",
+			"HH:MM:SS[.frac]", "today, local time, even if that is already past",
+			"0x0000000000000001", "0x and 16 hex digits: the raw NTP value",
+			"@1700000000.5", "Unix seconds, up to nanoseconds",
+		),
+		subhead("Quoting"),
+		para(`A printed line pastes into bash or zsh and reads back identically through
 oscli send -:`),
-	bullets{
-		"words made only of letters, digits and %+,-./:=@^_ are printed bare;",
-		"other printable text goes in double quotes, or in single quotes when it contains a double quote, dollar sign, backquote, backslash or exclamation mark;",
-		`text with control characters, invalid UTF-8 or invisible Unicode (bidi
+		bullets{
+			"words made only of letters, digits and %+,-./:=@^_ are printed bare;",
+			"other printable text goes in double quotes, or in single quotes when it contains a double quote, dollar sign, backquote, backslash or exclamation mark;",
+			`text with control characters, invalid UTF-8 or invisible Unicode (bidi
 overrides, zero-width characters) goes in bash's $'...' with \n, \t, \xHH
 and \uHHHH escapes, so nothing a sender puts in a string can move the
 cursor or recolour the terminal;`,
-		`addresses follow the same rules, so a pattern like "/mix/*/gain[1-4]" is
+			`addresses follow the same rules, so a pattern like "/mix/*/gain[1-4]" is
 quoted and the shell does not glob it.`,
-	},
-	subhead("Lines on stdin"),
-	para(`send - reads lines with the same rules (it does not expand variables),
+		},
+		subhead("Lines on stdin"),
+		para(`send - reads lines with the same rules (it does not expand variables),
 skips blank lines and # comments, and skips dump's time and sender columns.
 dump's bundle headers start with #, so piping dump's text into send -
 re-sends a bundle's messages one by one; use --json to keep bundles whole
 (see oscli-json(5)). A message that had no type tag string at all prints as
 its address with a "# no type tag string" note and is sent back with an
 empty one: the text syntax cannot express its absence.`),
+	}
 }
 
 // jsonPage is oscli-json(5): the JSON-lines format.

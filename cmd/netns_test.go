@@ -62,7 +62,7 @@ func TestMulticastBroadcastInNetns(t *testing.T) {
 	})
 	t.Run("bad group", func(t *testing.T) {
 		r := run(t, "", nil, "dump", "-p", "0", "--group", "10.0.0.1")
-		if r.code != 1 || !strings.Contains(r.err, `invalid multicast group "10.0.0.1"`) {
+		if r.code != 2 || !strings.Contains(r.err, `--group "10.0.0.1": want a multicast address`) {
 			t.Errorf("%d %q", r.code, r.err)
 		}
 	})

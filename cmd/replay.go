@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/record"
 	"github.com/oscli/oscli/internal/replay"
 	"github.com/oscli/oscli/internal/sender"
@@ -61,7 +62,7 @@ A record that cannot be read is reported with its line number and skipped
   oscli replay session.jsonl --filter '/1/*' --dry-run
   oscli replay oscdump.log osc.udp://mixer:10023
   oscli replay --no-timing session.slip tcp://127.0.0.1:9000`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: needArgs(1, 2, "replay needs a recording: oscli replay FILE [TARGET]", "replay takes a FILE and one TARGET word at most"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
 			if err != nil {
@@ -89,12 +90,16 @@ A record that cannot be read is reported with its line number and skipped
 					return err
 				}
 			}
-			if o.Play.Loops < 0 {
-				return usageErrorf("--loop cannot be negative")
+			if err := inRange("loop", o.Play.Loops, 0, -1); err != nil {
+				return err
 			}
 			if o.Play.Filter, err = newFilter(filters, excludes); err != nil {
 				return err
 			}
+			warnIdle(io.ErrOut, c.Flags(), append(deliveryIdle(o.Delivery),
+				idle{"speed", o.Play.NoTiming, "with --no-timing"},
+				idle{"rate", o.Play.NoTiming, "with --no-timing"})...)
+			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
 			}
@@ -125,7 +130,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if o.File != "-" {
 		fi, err := os.Stat(o.File)
 		if err != nil {
-			return err
+			return fileError("", o.File, err) // "x.jsonl: no such file or directory", not "stat x.jsonl: …"
 		}
 		if fi.Mode().IsRegular() {
 			r := &replay.File{Path: o.File, Format: o.Format, Now: o.Clock.Now()}
@@ -168,9 +173,10 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("oscli: replayed %d packets from %s (%s) in %v", st.Sent, o.File, *detected, st.Took.Round(time.Millisecond))
+	msg := fmt.Sprintf("oscli: replayed %d %s from %s (%s) in %v", st.Sent, pipeline.Plural(st.Sent, "packet", "packets"),
+		o.File, *detected, st.Took.Round(time.Millisecond))
 	if st.Bad > 0 {
-		msg += fmt.Sprintf("; %d bad records skipped", st.Bad)
+		msg += fmt.Sprintf("; %d bad %s skipped", st.Bad, pipeline.Plural(st.Bad, "record", "records"))
 	}
 	if o.Verbose && !o.Delivery.DryRun {
 		msg += fmt.Sprintf("; worst lateness %v", st.Worst.Round(time.Microsecond))

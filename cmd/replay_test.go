@@ -115,7 +115,7 @@ func TestRecordThenReplay(t *testing.T) {
 	f.Close()
 	b := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--json", "-n", "6")
 	r := run(t, "", nil, "replay", "--no-timing", "--loop", "2", rec, b.addr)
-	if r.code != 0 || strings.Count(r.err, "line 4: invalid JSON") != 1 || !strings.Contains(r.err, "replayed 6 packets") || !strings.Contains(r.err, "; 1 bad records skipped") {
+	if r.code != 0 || strings.Count(r.err, "line 4: invalid JSON") != 1 || !strings.Contains(r.err, "replayed 6 packets") || !strings.Contains(r.err, "; 1 bad record skipped") {
 		t.Errorf("replay: %d %q", r.code, r.err)
 	}
 	got := arrivals(t, b.wait(t).out)

@@ -32,6 +32,7 @@ type sendOptions struct {
 	Interval time.Duration
 	At       *argparse.When // --at: wrap each message in a bundle
 	Reply    bool
+	Count    int // with Reply: stop after this many replies (0: wait --timeout)
 	Timeout  time.Duration
 	Verbose  bool
 }
@@ -79,7 +80,9 @@ line is reported with its number, the others still go out, and the exit
 code is 1.
 
 One socket is used for the whole run, so replies to its port reach
---reply, which prints them like dump does.
+--reply, which prints them like dump does until --timeout (1s), or until
+-n N replies came. No reply, or fewer than N, is exit status 1, so a
+script can tell that a device answered.
 
 WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 		Example: `  oscli send /1/fader f:0.5
@@ -87,6 +90,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send udp://[::1]:9000 /mix [ i:1 i:2 ] T
   oscli send @mixer /ch/01/mix/fader 0.75
   oscli send /ping --reply --timeout 2s
+  oscli send 10.0.0.5:10023 /xinfo --reply -n 1   # exit 1 if the X32 is silent
   oscli send /tick i:1 --repeat 10 --interval 100ms
   oscli send /pan -0.5 --repeat 2
   oscli send localhost 9000 /sample/address iTfs 1 3.14 hello
@@ -94,7 +98,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send --dry-run /my/pattern i:1 i:3 "s:a string" f:11.3
   printf '/a i:1\n/b s:x\n' | oscli send -
   oscli dump --json -n 10 | oscli send --json 9001 -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "send needs an OSC address: oscli send [TARGET] ADDRESS [ARG…]", ""),
 		// After the address, "-0.5" is a value, not a flag (protectNumbers).
 		Annotations: map[string]string{messageArgsKey: "yes"},
 		RunE: func(c *cobra.Command, args []string) error {
@@ -142,8 +146,21 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				}
 				o.At = &w
 			}
-			if o.Repeat < 0 || o.Interval < 0 || o.Timeout < 0 {
-				return usageErrorf("--repeat, --interval and --timeout cannot be negative")
+			if err := firstErr(inRange("repeat", o.Repeat, 0, -1), notNegative("interval", o.Interval),
+				notNegative("timeout", o.Timeout), inRange("count", o.Count, 0, -1)); err != nil {
+				return err
+			}
+			interval := "without --repeat"
+			if o.Stdin {
+				interval = "with '-': each line is sent once"
+			}
+			warnIdle(io.ErrOut, c.Flags(), append(deliveryIdle(o.Delivery),
+				idle{"timeout", !o.Reply && o.Delivery.Target.Proto != transport.TCP, "without --reply (or a TCP target)"},
+				idle{"count", !o.Reply, "without --reply: it counts replies"},
+				idle{"interval", o.Repeat == 1 || o.Stdin, interval},
+				idle{"reply", o.Delivery.DryRun, "with --dry-run: nothing is sent"})...)
+			if o.Stdin || o.Repeat != 1 || o.Reply {
+				env.awaitSignals()
 			}
 			if runF != nil {
 				return runF(o)
@@ -157,8 +174,9 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.IntVar(&o.Repeat, "repeat", 1, "send the message `N` times (0: until interrupted)")
 	fs.DurationVar(&o.Interval, "interval", 0, "pause between repeats")
 	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
-	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket")
-	fs.DurationVar(&o.Timeout, "timeout", time.Second, "how long to wait for replies (--reply), and for a TCP receiver to accept")
+	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket; none is exit status 1")
+	fs.IntVarP(&o.Count, "count", "n", 0, "with --reply: stop after `N` replies; fewer by --timeout is exit status 1")
+	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: the longest to wait for replies; also how long a TCP receiver has to accept")
 	df.register(fs, &o.Delivery, true, true)
 	return c
 }
@@ -251,20 +269,25 @@ func reportLine(w io.Writer, line int, err error) {
 }
 
 // printReplies prints what arrives on the sending socket until --timeout,
-// through the same pipeline dump uses.
+// or until --count replies came, through the same pipeline dump uses. No
+// reply, or fewer than --count, is exit status 1: the outcome a script
+// asked for did not happen.
 func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error {
+	// A read deadline in the past ends a Receive at once.
+	stopReading := func() { _ = c.SetReadDeadline(longAgo) }
 	p := pipeline.New(pipeline.Config{
 		Clock: o.Clock,
 		Out:   o.IO.Out,
 		Render: func(w io.Writer) format.Renderer {
 			return format.NewText(w, format.Options{Time: format.TimeLocal, Color: o.IO.ColorOut()})
 		},
+		Count: o.Count,
+		Stop:  stopReading,
 	})
-	// The wait is on the command's clock, like every other wait; a read
-	// deadline in the past ends a Receive at once.
-	timeout := o.Clock.AfterFunc(o.Timeout, func() { _ = c.SetReadDeadline(longAgo) })
+	// The wait is on the command's clock, like every other wait.
+	timeout := o.Clock.AfterFunc(o.Timeout, stopReading)
 	defer timeout.Stop()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(longAgo) })
+	stop := context.AfterFunc(ctx, stopReading)
 	defer stop()
 	var rerr error
 	for {
@@ -287,8 +310,14 @@ func printReplies(ctx context.Context, c transport.Client, o *sendOptions) error
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	if o.Verbose || st.Packets == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "oscli: %d replies in %v\n", st.Packets, o.Timeout)
+	if o.Verbose {
+		fmt.Fprintf(o.IO.ErrOut, "oscli: %d %s\n", st.Packets, pipeline.Plural(st.Packets, "reply", "replies"))
+	}
+	switch {
+	case o.Count > 0 && st.Packets < int64(o.Count):
+		return fmt.Errorf("--timeout %v passed with %d of %d replies", o.Timeout, st.Packets, o.Count)
+	case st.Packets == 0:
+		return fmt.Errorf("no reply within --timeout %v", o.Timeout)
 	}
 	return nil
 }

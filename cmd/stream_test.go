@@ -435,7 +435,7 @@ func TestBundleCommand(t *testing.T) {
 		})
 	}
 	r := run(t, "/a i:1\n/b i:4x\n", nil, "bundle", "--dry-run", "-")
-	if r.code != 1 || r.out != "" || !strings.Contains(r.err, "line 2: argument 1 \"i:4x\"") || !strings.Contains(r.err, "1 bad lines: nothing sent") {
+	if r.code != 1 || r.out != "" || !strings.Contains(r.err, "line 2: argument 1 \"i:4x\"") || !strings.Contains(r.err, "1 bad line: nothing sent") {
 		t.Errorf("bad line: %d %q %q", r.code, r.out, r.err)
 	}
 	r = run(t, "", nil, "bundle", "--dry-run", "/a", "s:/not/split", "/b")

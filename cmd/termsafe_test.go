@@ -75,7 +75,7 @@ func TestDumpEscapesUnixSenderPath(t *testing.T) {
 func TestErrorLineEscapesFileName(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), hostile)
 	r := run(t, "", nil, "dump", "-p", "0", "--record", filepath.Join(dir, "rec.jsonl"))
-	want := `oscli: error: open ` + filepath.Dir(dir) + `/\x1b[31m\x9b\u202eevil/rec.jsonl: no such file or directory` + "\n"
+	want := `oscli: error: --record ` + filepath.Dir(dir) + `/\x1b[31m\x9b\u202eevil/rec.jsonl: no such file or directory` + "\n"
 	if r.code != 1 || r.err != want {
 		t.Errorf("exit %d, stderr %q, want 1 and %q", r.code, r.err, want)
 	}

@@ -48,11 +48,14 @@ func newVersionCmd(env *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			b := env.Build.resolve()
-			_, err := fmt.Fprintf(env.Out, "oscli %s (commit %s, built %s)\n", b.Version, b.Commit, b.Date)
-			return err
-		},
+		Args:  needArgs(0, 0, "", "version takes no arguments"),
+		RunE:  func(*cobra.Command, []string) error { return printVersion(env) },
 	}
+}
+
+// printVersion is 'oscli version' and 'oscli --version'.
+func printVersion(env *Env) error {
+	b := env.Build.resolve()
+	_, err := fmt.Fprintf(env.Out, "oscli %s (commit %s, built %s)\n", b.Version, b.Commit, b.Date)
+	return err
 }

@@ -37,6 +37,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/oscli/oscli/internal/suggest"
 )
 
 // MaxFile is the largest config file oscli reads: 1 MiB, thousands of
@@ -93,6 +95,9 @@ type Input struct {
 	Path string
 	// Getenv looks up environment variables ("" for unset).
 	Getenv func(string) string
+	// Environ names the OSCLI_ variables that are set, so that one naming
+	// no setting (OSCLI_DUMP_TIMOUT) gets a warning; nil when unknown.
+	Environ []string
 	// Command is the name of the command that runs, and Flags its flags
 	// the user did not set on the command line, in the order to resolve
 	// them. The command need not be in Schema: then it takes only shared
@@ -141,6 +146,7 @@ func Resolve(in Input) Result {
 	s := newSchema(in.Schema)
 	values, warns := s.checkFile(in.File, in.Path)
 	warns = append(warns, s.strayEnv(getenv)...)
+	warns = append(warns, s.unknownEnv(in.Environ)...)
 	return Result{
 		Warnings: warns,
 		Settings: s.resolve(in.Command, in.Flags, values, getenv),
@@ -303,6 +309,57 @@ func (s *schema) strayEnv(getenv func(string) string) []string {
 		warns = append(warns, fmt.Sprintf("%s is not a shared setting and is ignored; use %s", name, strings.Join(scoped, " or ")))
 	}
 	return warns
+}
+
+// unknownEnv warns about each variable of names that is no setting at
+// all, a misspelt command or flag (OSCLI_DUMP_TIMOUT), with the variables
+// it may have meant. OSCLI_<FLAG> of a command's flag is strayEnv's.
+func (s *schema) unknownEnv(names []string) []string {
+	known := map[string]bool{"OSCLI_CONFIG": true}
+	var all []string
+	add := func(name string, suggestable bool) {
+		if !known[name] {
+			known[name] = true
+			if suggestable {
+				all = append(all, name)
+			}
+		}
+	}
+	for _, name := range sortedKeys(s.shared) {
+		add(envName("", name), true)
+	}
+	for _, c := range s.names {
+		for _, f := range sortedKeys(s.flags[c]) {
+			add(envName(c, f), true)
+			add(envName("", f), false)
+		}
+	}
+	var warns []string
+	for _, name := range sortedKeys(setOf(names)) {
+		if known[name] {
+			continue
+		}
+		msg := name + " is not a setting of oscli; ignored"
+		for _, c := range s.names {
+			if flag, ok := strings.CutPrefix(name, envName(c, "")); ok && flag != "" {
+				msg = fmt.Sprintf("%s: %s has no --%s; ignored", name, c, strings.ReplaceAll(strings.ToLower(flag), "_", "-"))
+				break
+			}
+		}
+		if near := suggest.Closest(name, all); len(near) > 0 {
+			msg += " (did you mean " + strings.Join(near, " or ") + "?)"
+		}
+		warns = append(warns, msg)
+	}
+	return warns
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // resolve finds each flag's value: the first variable set, else the first

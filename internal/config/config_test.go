@@ -90,7 +90,7 @@ func TestFileValues(t *testing.T) {
 				`config F: "dump.filter" is a list holding a list, not a value or a list of values; ignored`,
 				`config F: "dump.format" is "slip", not one of text, json; ignored`,
 				`config F: "dump.hex" is "yes", not true or false; ignored`,
-				`config F: "dump.timeout" is "5", not a duration (500ms, 2s); ignored`,
+				`config F: "dump.timeout" is "5", a duration without a unit (did you mean 5s?); ignored`,
 				`config F: "port" is "1.5", not a whole number; ignored`,
 				`config F: "replay" is empty, not a section of replay settings; ignored`,
 				`config F: "targets" is "mixer", not a map of names to targets; ignored`,
@@ -211,6 +211,23 @@ func TestEnvErrors(t *testing.T) {
 	}
 	if !reflect.DeepEqual(r.Warnings, wantWarns) {
 		t.Errorf("warnings %q, want %q", r.Warnings, wantWarns)
+	}
+}
+
+// A set OSCLI_ variable that names no setting is a warning, with the
+// variable it may have meant; the known ones are not.
+func TestUnknownEnv(t *testing.T) {
+	names := []string{"OSCLI_DUMP_TIMOUT", "OSCLI_PROT", "OSCLI_CONFIG", "OSCLI_PORT", "OSCLI_DUMP_HEX", "OSCLI_BOGUS_THING",
+		"OSCLI_REPLAY_LOOPS", "OSCLI_FORMAT"}
+	r := Resolve(Input{Schema: testSchema, Environ: names, Command: "dump", Flags: flagsOf("dump")})
+	want := []string{
+		`OSCLI_BOGUS_THING is not a setting of oscli; ignored`,
+		`OSCLI_DUMP_TIMOUT: dump has no --timout; ignored (did you mean OSCLI_DUMP_TIMEOUT?)`,
+		`OSCLI_PROT is not a setting of oscli; ignored (did you mean OSCLI_PORT?)`,
+		`OSCLI_REPLAY_LOOPS: replay has no --loops; ignored (did you mean OSCLI_REPLAY_LOOP?)`,
+	}
+	if !reflect.DeepEqual(r.Warnings, want) {
+		t.Errorf("warnings\n%q\nwant\n%q", r.Warnings, want)
 	}
 }
 

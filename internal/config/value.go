@@ -48,6 +48,10 @@ func checkValue(f Flag, s string) error {
 		_, err = time.ParseDuration(s)
 	}
 	if err != nil || f.Words != nil && !slices.Contains(f.Words, s) {
+		if _, ferr := strconv.ParseFloat(s, 64); f.Kind == Duration && ferr == nil {
+			// time.ParseDuration wants a unit even for 5.
+			return fmt.Errorf("%q, a duration without a unit (did you mean %ss?)", s, s)
+		}
 		return fmt.Errorf("%q, not %s", s, f.wants())
 	}
 	return nil

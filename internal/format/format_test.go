@@ -116,6 +116,9 @@ func TestTimeColumns(t *testing.T) {
 	}
 }
 
+// The sender column is aligned per run: as wide as the widest sender seen
+// so far, so it stays narrow for one sender and lines up from the moment
+// a wider one (192.168.1.23:9000 after 127.0.0.1:9000) has been seen.
 func TestSourceColumnAligns(t *testing.T) {
 	var out bytes.Buffer
 	r := format.NewText(&out, format.Options{Time: format.TimeNone})
@@ -123,6 +126,18 @@ func TestSourceColumnAligns(t *testing.T) {
 	render(t, r, []format.Event{{From: "[::1]:9000", Packet: m}, {From: "1.2.3.4:5", Packet: m}})
 	if got := out.String(); got != "[::1]:9000  /a\n1.2.3.4:5   /a\n" {
 		t.Errorf("got %q", got)
+	}
+	out.Reset()
+	r = format.NewText(&out, format.Options{Time: format.TimeNone})
+	render(t, r, []format.Event{{From: "127.0.0.1:9000", Packet: m}, {From: "192.168.1.23:9000", Packet: m},
+		{From: "127.0.0.1:9000", Packet: m}, {From: "255.255.255.255:65535", Packet: m}, {From: "10.0.0.1:1", Packet: m}})
+	want := "127.0.0.1:9000  /a\n" +
+		"192.168.1.23:9000  /a\n" +
+		"127.0.0.1:9000     /a\n" +
+		"255.255.255.255:65535  /a\n" +
+		"10.0.0.1:1             /a\n"
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
 

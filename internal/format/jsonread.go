@@ -214,7 +214,11 @@ func parseJSONArgs(types string, vals []json.RawMessage, now time.Time, depth in
 		return nil, "", errors.New("'[' without ']' in types")
 	}
 	if vi != len(vals) {
-		return nil, "", fmt.Errorf("%d args for types that take %d", len(vals), vi)
+		word := "args"
+		if len(vals) == 1 {
+			word = "arg"
+		}
+		return nil, "", fmt.Errorf("%d %s for types that take %d", len(vals), word, vi)
 	}
 	return args, "", nil
 }

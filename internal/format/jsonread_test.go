@@ -127,6 +127,7 @@ func TestJSONErrors(t *testing.T) {
 		{`{"address":"/a","types":"i","args":[2147483648]}`, "want an int32"},
 		{`{"address":"/a","types":"ii","args":[1]}`, "need more args"},
 		{`{"address":"/a","types":"i","args":[1,2]}`, "2 args for types that take 1"},
+		{`{"address":"/a","types":"","args":[1]}`, "1 arg for types that take 0"},
 		{`{"address":"/a","types":"[i","args":[[1]]}`, "'[' without ']'"},
 		{`{"address":"/a","types":"i]","args":[1]}`, "']' without '['"},
 		{`{"address":"/a","types":"x","args":[1]}`, "unknown type tag"},

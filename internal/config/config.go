@@ -311,9 +311,10 @@ func (s *schema) strayEnv(getenv func(string) string) []string {
 	return warns
 }
 
-// unknownEnv warns about each variable of names that is no setting at
-// all, a misspelt command or flag (OSCLI_DUMP_TIMOUT), with the variables
-// it may have meant. OSCLI_<FLAG> of a command's flag is strayEnv's.
+// unknownEnv warns about each variable of names that is no setting but
+// looks meant as one: a command's with a misspelt flag (OSCLI_DUMP_TIMOUT)
+// or one close to a setting (OSCLI_PROT), with the variables it may have
+// meant. Others (OSCLI_REQUIRE_PEERS) may be another tool's and pass. OSCLI_<FLAG> of a command's flag is strayEnv's.
 func (s *schema) unknownEnv(names []string) []string {
 	known := map[string]bool{"OSCLI_CONFIG": true}
 	var all []string
@@ -339,14 +340,23 @@ func (s *schema) unknownEnv(names []string) []string {
 		if known[name] {
 			continue
 		}
-		msg := name + " is not a setting of oscli; ignored"
+		msg := ""
 		for _, c := range s.names {
 			if flag, ok := strings.CutPrefix(name, envName(c, "")); ok && flag != "" {
 				msg = fmt.Sprintf("%s: %s has no --%s; ignored", name, c, strings.ReplaceAll(strings.ToLower(flag), "_", "-"))
 				break
 			}
 		}
-		if near := suggest.Closest(name, all); len(near) > 0 {
+		near := suggest.Closest(name, all)
+		if msg == "" && len(near) == 0 {
+			// Neither a command's nor close to a setting: some other
+			// tool's (a test suite's OSCLI_REQUIRE_PEERS), not a typo.
+			continue
+		}
+		if msg == "" {
+			msg = name + " is not a setting of oscli; ignored"
+		}
+		if len(near) > 0 {
 			msg += " (did you mean " + strings.Join(near, " or ") + "?)"
 		}
 		warns = append(warns, msg)

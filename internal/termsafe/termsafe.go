@@ -35,8 +35,8 @@ import (
 )
 
 // IsSafe reports whether r can be written to a terminal as itself. It is
-// unicode.IsPrint, named for why oscli asks, and faster for the runes text
-// is mostly made of.
+// unicode.IsPrint less the blank letters (see blankLetters), named for
+// why oscli asks, and faster for the runes text is mostly made of.
 func IsSafe(r rune) bool {
 	if u := uint32(r); u < tableRunes {
 		if t := printable.Load(); t != nil {
@@ -50,7 +50,22 @@ func isSafeSlow(r rune) bool {
 	if uint32(r) < tableRunes {
 		return buildTable()[r>>6]&(1<<(r&63)) != 0
 	}
-	return unicode.IsPrint(r)
+	return unicode.IsPrint(r) && !isBlankLetter(r)
+}
+
+// blankLetters are letters (so unicode.IsPrint holds) that terminals draw
+// as nothing or as a space: the Hangul fillers, the Braille blank and the
+// Khmer inherent vowels. A name or string made of them looks empty or like
+// another, so they are escaped like the invisible format characters.
+var blankLetters = [...]rune{0x115f, 0x1160, 0x17b4, 0x17b5, 0x2800, 0x3164, 0xffa0}
+
+func isBlankLetter(r rune) bool {
+	for _, b := range blankLetters {
+		if r == b {
+			return true
+		}
+	}
+	return false
 }
 
 // tableRunes is how many runes the printable table covers: the first two
@@ -79,6 +94,9 @@ var (
 					set(c)
 				}
 			}
+		}
+		for _, c := range blankLetters {
+			t[c>>6] &^= 1 << (c & 63)
 		}
 		printable.Store(t)
 		return t

@@ -191,7 +191,14 @@ func unescape(t *testing.T, s string) string {
 // IsSafe is unicode.IsPrint for every rune its table holds (the first two
 // planes); above, it asks IsPrint itself.
 func TestIsSafeIsIsPrint(t *testing.T) {
+	blank := map[rune]bool{0x115f: true, 0x1160: true, 0x17b4: true, 0x17b5: true, 0x2800: true, 0x3164: true, 0xffa0: true}
 	for r := rune(0); r <= 0x20000+0x100; r++ {
+		if blank[r] {
+			if termsafe.IsSafe(r) {
+				t.Errorf("IsSafe(%U): a blank letter must be escaped", r)
+			}
+			continue
+		}
 		if termsafe.IsSafe(r) != unicode.IsPrint(r) {
 			t.Fatalf("IsSafe(%U) = %v, unicode.IsPrint says %v", r, termsafe.IsSafe(r), unicode.IsPrint(r))
 		}

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -109,7 +110,17 @@ func Play(ctx context.Context, rec Recording, sink Sink, o Options) (Stats, erro
 			if b, ok := r.Packet.(*osc.Bundle); ok && o.Retime {
 				if shift := tl.Shift(start); shift != 0 {
 					shifted := osc.ClonePacket(b).(*osc.Bundle)
-					retime(shifted, shift)
+					if err := retime(shifted, shift); err != nil {
+						// Reported and counted like a bad record, once.
+						if loop == 0 {
+							st.Bad++
+							if o.OnBad != nil {
+								o.OnBad(&record.BadRecordError{Line: r.Line, Err: err})
+							}
+						}
+						played--
+						continue
+					}
 					if buf, err = osc.AppendBundle(buf[:0], shifted); err != nil {
 						return st, err
 					}
@@ -181,16 +192,33 @@ func skipTooBig(err error, line, loop int, st *Stats, onBad func(*record.BadReco
 }
 
 // retime shifts every timed bundle by d (immediate ones stay immediate).
-func retime(b *osc.Bundle, d time.Duration) {
+// A time tag the shift would take outside what NTP time tags can say
+// (1968-01-20 to 2104-02-26) is an error rather than a silent wrap.
+func retime(b *osc.Bundle, d time.Duration) error {
 	if !b.Timetag.IsImmediate() {
+		t := b.Timetag.Time().Add(d)
+		if t.Before(minTag) || t.After(maxTag) {
+			return fmt.Errorf("--retime would move time tag %s to %s, outside the range of OSC time tags (%s to %s)",
+				b.Timetag.Time().UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339),
+				minTag.Format(time.DateOnly), maxTag.Format(time.DateOnly))
+		}
 		b.Timetag = b.Timetag.Add(d)
 	}
 	for _, e := range b.Elements {
 		if nb, ok := e.(*osc.Bundle); ok {
-			retime(nb, d)
+			if err := retime(nb, d); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
+
+// The range of NTP time tags as oscli reads them (RFC 4330).
+var (
+	minTag = osc.NewTimetag(1<<31, 0).Time().UTC()
+	maxTag = osc.NewTimetag(1<<31-1, 0).Time().Add(time.Second - 1).UTC()
+)
 
 // SenderSink sends through a sender.Sender.
 type SenderSink struct{ S *sender.Sender }

@@ -432,6 +432,24 @@ func TestPlayRetime(t *testing.T) {
 	})
 }
 
+// A shift that would take a time tag past 2104 (or before 1968) does not
+// wrap: the bundle is reported once like a bad record and the rest plays.
+func TestPlayRetimeOutOfRange(t *testing.T) {
+	msg := &osc.Message{Address: "/cue"}
+	far := &osc.Bundle{Timetag: osc.NewTimetag(1<<31-10, 0), Elements: []osc.Packet{msg}} // 2104, 10 s before the end
+	rec := &memRecording{items: []item{{off: 0, pkt: far}, {off: time.Second, pkt: msg}}}
+	var bad []*record.BadRecordError
+	_, r := run(t, rec, Options{Timing: Timing{Speed: 1}, Loops: 1, Retime: true,
+		OnBad: func(e *record.BadRecordError) { bad = append(bad, e) }},
+		[]call{send("/cue", time.Second, time.Second)})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.st.Bad != 1 || len(bad) != 1 || !strings.Contains(bad[0].Error(), "outside the range of OSC time tags") {
+		t.Fatalf("stats %+v, reports %v", r.st, bad)
+	}
+}
+
 // A recording with nothing to play after filtering is an error, not a
 // silent success; so is an empty one.
 func TestPlayEmpty(t *testing.T) {

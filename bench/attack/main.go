@@ -14,6 +14,12 @@
 //	           a new client sends one packet; peak RSS, RSS after they leave.
 //	storm      20,000 connect/reset cycles, one connection open at a time,
 //	           with --max-conns 1: how many were refused or evicted?
+//	shortlived 2,000 clients one after another, each connecting, sending one
+//	           packet and closing, with --max-conns 1: how many printed?
+//	echo       dump --echo, one client floods 60 KB frames and never reads
+//	           its echoes, then a new client sends one packet.
+//	recordfifo --record into a FIFO nobody reads, a flood, then SIGTERM:
+//	           time to exit.
 //	schedule   200,000 bundles an hour ahead into dump --schedule; peak RSS.
 //	slowreader a UDP flood for -flood into a dump whose stdout is read slowly;
 //	           peak RSS.
@@ -72,6 +78,9 @@ func main() {
 		{"silent", silent, []string{"served", "latency"}},
 		{"halfframe", halfFrame, []string{"served", "peak RSS", "RSS after"}},
 		{"storm", storm, []string{"refused/evicted", "cycles"}},
+		{"shortlived", shortLived, []string{"printed", "evicted"}},
+		{"echo", echo, []string{"served", "latency"}},
+		{"recordfifo", recordFIFO, []string{"exit after", "summary"}},
 		{"schedule", func(bin string) []string { return schedule(bin, 200000, 0) }, []string{"peak RSS", "summary"}},
 		{"schedbig", func(bin string) []string { return schedule(bin, 30000, 16000) }, []string{"peak RSS", "summary"}},
 		{"diskfull", diskFull, []string{"on stdout", "summary"}},
@@ -406,6 +415,83 @@ func storm(bin string) []string {
 
 // schedule sends n bundles an hour ahead, each with a message padded by
 // pad bytes of blob.
+func shortLived(bin string) []string {
+	out := &lockedBuffer{}
+	d, err := startDump(bin, out, "--proto", "tcp", "--max-conns", "1", "--time", "none")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer d.kill()
+	const n = 2000
+	for i := range n {
+		c, err := net.Dial("tcp", d.addr)
+		if err != nil {
+			continue
+		}
+		c.Write(slipFrame(message("short", int32(i))))
+		c.Close()
+	}
+	time.Sleep(time.Second) // a figure, not a test: let dump read the last ones
+	d.stop(syscall.SIGINT, 5*time.Second)
+	return []string{fmt.Sprintf("%d of %d", strings.Count(out.String(), "/attack/short"), n),
+		strconv.Itoa(strings.Count(d.stderr.String(), "evict"))}
+}
+
+func echo(bin string) []string {
+	w, lines := pipeLines()
+	d, err := startDump(bin, w, "--proto", "tcp", "--echo")
+	w.Close()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer d.kill()
+	c, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer c.Close()
+	big := slipFrame(padded(message("big", 0), 60000))
+	go func() { // never reads its echoes
+		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		for range 200 {
+			if _, err := c.Write(big); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(2 * time.Second) // let the echoes fill its window
+	return served(probe(d.addr, lines, 3*time.Second))
+}
+
+func recordFIFO(bin string) []string {
+	dir, _ := os.MkdirTemp("", "attack")
+	defer os.RemoveAll(dir)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return []string{err.Error()}
+	}
+	// Hold the read end open without reading, so writes block.
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer r.Close()
+	d, err := startDump(bin, io.Discard, "--record", fifo)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	udpFlood(d.addr, time.Second)
+	took, ok := d.stop(syscall.SIGTERM, 10*time.Second)
+	if !ok {
+		return []string{fmt.Sprintf("hung (killed after %s)", took.Round(time.Millisecond)), "none"}
+	}
+	s, _ := summary(d.stderr.String())
+	if s == "" {
+		s = "none"
+	}
+	return []string{took.Round(time.Millisecond).String(), s}
+}
+
 func schedule(bin string, n, pad int) []string {
 	d, err := startDump(bin, io.Discard, "--proto", "tcp", "--framing", "len", "--schedule")
 	if err != nil {

@@ -239,7 +239,8 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 			return fileError("--record", o.Record, err)
 		}
 		defer f.Close()
-		cfg.Record = format.NewJSON(f)
+		cfg.RecordOut = f
+		cfg.RecordRender = func(w io.Writer) format.Renderer { return format.NewJSON(w) }
 	}
 	frameTimeout := o.FrameTimeout
 	if frameTimeout == 0 {
@@ -294,6 +295,10 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		var pe *fs.PathError
 		if errors.As(cause, &pe) {
 			cause = pe.Err
+		}
+		if errors.Is(cause, pipeline.ErrBlocked) {
+			// A FIFO or pipe nobody reads: given up as stdout is.
+			return fmt.Errorf("record %s blocked: up to %d %s not recorded (gave up %v after the stop)", o.Record, st.Unrecorded, pipeline.Plural(st.Unrecorded, "packet", "packets"), pipeline.StopGrace)
 		}
 		return fmt.Errorf("record %s: %w", o.Record, cause)
 	case errors.Is(err, pipeline.ErrBlocked):

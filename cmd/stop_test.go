@@ -204,7 +204,7 @@ func TestDumpRecordDiskFull(t *testing.T) {
 	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none", "--record", "/dev/full")
 	sendRaw(t, d.addr, vectorData(t, "fader"), vectorData(t, "fader"))
 	r := d.wait(t)
-	want := "oscli: stopped by a record error: 1 packet, 20 bytes, 0 malformed, 0 filtered\n" +
+	want := "oscli: stopped by a record error: 1 packet, 20 bytes, 0 malformed, 0 filtered, 1 not recorded\n" +
 		"oscli: error: record /dev/full: no space left on device\n"
 	if r.code != 1 || !strings.HasSuffix(r.err, want) || len(lines(r.out)) != 1 || !strings.Contains(r.out, "/1/fader f:0.5") {
 		t.Fatalf("%d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)

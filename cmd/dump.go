@@ -82,8 +82,11 @@ SIGTERM, SIGHUP, --count, --timeout, an error), every packet it counted is
 written to stdout, then a summary goes to stderr saying why: "oscli: stopped
 by SIGTERM: 12 packets, 480 bytes, 0 malformed, 0 filtered". Once stopping,
 stdout gets 1 s to take what is left (a pipe nobody reads): what it did not
-take is counted as "not written" and the exit code is 1. A second signal
-ends dump at once.
+take is counted as "not written" and the exit code is 1; --record to a
+FIFO or pipe nobody reads is given up the same way ("not recorded"). A
+second signal ends dump at once. With --schedule, bundles still held at
+the stop are shown then; at --count they are only counted ("held, not
+shown").
 
 --count counts the packets shown (malformed ones included); --timeout is the
 longest dump listens in all. With both, fewer than --count packets by

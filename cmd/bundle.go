@@ -163,6 +163,10 @@ func runBundle(ctx context.Context, o *bundleOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// Stopped while reading (Ctrl-C as stdin ended): all or nothing.
+		return err
+	}
 	s, err := openSender(ctx, o.Delivery, o.IO, o.Verbose)
 	if err != nil {
 		return err

@@ -82,8 +82,11 @@ SIGTERM, SIGHUP, --count, --timeout, an error), every packet it counted is
 written to stdout, then a summary goes to stderr saying why: "oscli: stopped
 by SIGTERM: 12 packets, 480 bytes, 0 malformed, 0 filtered". Once stopping,
 stdout gets 1 s to take what is left (a pipe nobody reads): what it did not
-take is counted as "not written" and the exit code is 1. A second signal
-ends dump at once.
+take is counted as "not written" and the exit code is 1; --record to a
+FIFO or pipe nobody reads is given up the same way ("not recorded"). A
+second signal ends dump at once. With --schedule, bundles still held at
+the stop are shown then; at --count they are only counted ("held, not
+shown").
 
 --count counts the packets shown (malformed ones included); --timeout is the
 longest dump listens in all. With both, fewer than --count packets by
@@ -239,7 +242,8 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 			return fileError("--record", o.Record, err)
 		}
 		defer f.Close()
-		cfg.Record = format.NewJSON(f)
+		cfg.RecordOut = f
+		cfg.RecordRender = func(w io.Writer) format.Renderer { return format.NewJSON(w) }
 	}
 	frameTimeout := o.FrameTimeout
 	if frameTimeout == 0 {
@@ -294,6 +298,10 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		var pe *fs.PathError
 		if errors.As(cause, &pe) {
 			cause = pe.Err
+		}
+		if errors.Is(cause, pipeline.ErrBlocked) {
+			// A FIFO or pipe nobody reads: given up as stdout is.
+			return fmt.Errorf("record %s blocked: up to %d %s not recorded (gave up %v after the stop)", o.Record, st.Unrecorded, pipeline.Plural(st.Unrecorded, "packet", "packets"), pipeline.StopGrace)
 		}
 		return fmt.Errorf("record %s: %w", o.Record, cause)
 	case errors.Is(err, pipeline.ErrBlocked):

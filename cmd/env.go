@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -65,6 +66,11 @@ type Env struct {
 	// signals, when set (by Main), is closed once the stop signals are
 	// caught.
 	signals <-chan struct{}
+
+	// onStdinEOF, when set (by tests), is called when stdin has ended,
+	// before the reader looks whether the run was stopped: where a signal
+	// handled a moment after the EOF would land.
+	onStdinEOF func()
 }
 
 // streams returns the command's IO streams with the terminal and colour
@@ -81,7 +87,7 @@ func (e *Env) streams() (*iostreams.IOStreams, error) {
 		s = iostreams.New(e.In, e.Out, e.Err, mode, e.Getenv)
 	}
 	if _, ok := s.In.(*stdinReader); !ok && e.done != nil {
-		s.In = &stdinReader{ctx: e.done, r: s.In}
+		s.In = &stdinReader{ctx: e.done, r: s.In, onEOF: e.onStdinEOF}
 	}
 	return s, nil
 }
@@ -124,6 +130,8 @@ type stdinReader struct {
 	res chan stdinRead
 	buf []byte // the reading goroutine's
 	out bool   // a read into buf is out
+
+	onEOF func() // tests: called at EOF, before the check for a stop
 }
 
 type stdinRead struct {
@@ -164,10 +172,34 @@ func (s *stdinReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			s.req = nil // the goroutine has returned; a later Read starts another
 		}
+		if r.err == io.EOF {
+			if err := s.stoppedAtEOF(); err != nil {
+				return 0, err
+			}
+		}
 		return copy(p, s.buf[:r.n]), r.err
 	case <-s.ctx.Done():
 		return 0, s.ctx.Err()
 	}
+}
+
+// stoppedAtEOF reports the run's error when it was stopped as stdin
+// ended. Ctrl-C in a terminal signals the whole process group: the
+// producer in 'producer | oscli send -' dies of the same SIGINT, and its
+// end of the pipe closes while oscli's own SIGINT is still on its way
+// from the runtime's signal handler to the watcher goroutine (Main). The
+// EOF is then not the end of the input but the interrupt: stdin's end
+// yields to the other goroutines a few times (no sleep), so that a signal
+// already taken by the runtime is handled, and the command then sees the
+// stop instead of acting on a cut input (bundle sending part of it).
+func (s *stdinReader) stoppedAtEOF() error {
+	for i := 0; i < 8 && s.ctx.Err() == nil; i++ {
+		runtime.Gosched()
+	}
+	if s.onEOF != nil {
+		s.onEOF()
+	}
+	return s.ctx.Err()
 }
 
 // Main runs oscli with the process's streams and returns the exit code.

@@ -253,6 +253,11 @@ func sendLines(ctx context.Context, s *sender.Sender, o *sendOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// Stopped as stdin ended (Ctrl-C killed the producer too): an
+		// interrupt, not the end of the input.
+		return err
+	}
 	if st.Bad > 0 {
 		return &exitCodeError{code: exitFailure, err: &badLines{st.Bad, st.Bad + st.Packets}}
 	}

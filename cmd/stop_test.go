@@ -204,9 +204,55 @@ func TestDumpRecordDiskFull(t *testing.T) {
 	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none", "--record", "/dev/full")
 	sendRaw(t, d.addr, vectorData(t, "fader"), vectorData(t, "fader"))
 	r := d.wait(t)
-	want := "oscli: stopped by a record error: 1 packet, 20 bytes, 0 malformed, 0 filtered\n" +
+	want := "oscli: stopped by a record error: 1 packet, 20 bytes, 0 malformed, 0 filtered, 1 not recorded\n" +
 		"oscli: error: record /dev/full: no space left on device\n"
 	if r.code != 1 || !strings.HasSuffix(r.err, want) || len(lines(r.out)) != 1 || !strings.Contains(r.out, "/1/fader f:0.5") {
 		t.Fatalf("%d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+	}
+}
+
+// Ctrl-C on `producer | oscli bundle ADDR -` (or send -): the EOF the
+// dying producer leaves is not the end of the input. The signal is
+// handled the moment stdin returned EOF (env.onStdinEOF, where the
+// watcher goroutine would cancel the run): bundle (all or nothing) sends
+// nothing, and both exit 130, interrupted.
+func TestStdinEOFAtInterrupt(t *testing.T) {
+	for _, args := range [][]string{{"bundle"}, {"send"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ln, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			in := "/a 1\n/b 2\n"
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			errb := &syncBuffer{}
+			env := &Env{In: strings.NewReader(in), Out: io.Discard, Err: errb,
+				Clock: clock.Real, Getenv: func(string) string { return "" },
+				onStdinEOF: func() { cancel(&signalCause{Signal: syscall.SIGINT}) }}
+			code := Run(ctx, env, append(append([]string{}, args...), ln.LocalAddr().String(), "-"))
+			if code != 130 || !strings.HasSuffix(errb.String(), "oscli: interrupted by SIGINT\n") {
+				t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+			}
+			if args[0] != "bundle" {
+				return // send - sent the lines it had read before the signal
+			}
+			// Nothing went out before the run ended: the first datagram the
+			// listener holds is the test's own, sent after it.
+			c, err := net.Dial("udp", ln.LocalAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte("sentinel")); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 2048)
+			n, _, err := ln.ReadFrom(buf)
+			if err != nil || string(buf[:n]) != "sentinel" {
+				t.Fatalf("bundle sent %q (%v) though interrupted", buf[:n], err)
+			}
+		})
 	}
 }

@@ -200,13 +200,13 @@ func TestCountWithBlockedOutput(t *testing.T) {
 // reaches the output; the error says it was the record.
 func TestRecordErrorFlushesOutput(t *testing.T) {
 	rec := &failRenderer{after: 2}
-	r := newRig(t, Config{Record: rec})
+	r := newRig(t, Config{RecordOut: io.Discard, RecordRender: func(io.Writer) format.Renderer { return rec }})
 	for _, a := range []string{"/a", "/b", "/c", "/d"} {
 		r.feed(t, msg(a), true) // all buffered: nothing flushed yet
 	}
 	st, err := r.p.Close()
 	var re *RecordError
-	if !errors.As(err, &re) || !errors.Is(err, errDiskFull) || st.Packets != 3 || st.Unwritten != 0 || r.stops != 1 {
+	if !errors.As(err, &re) || !errors.Is(err, errDiskFull) || st.Packets != 3 || st.Unwritten != 0 || st.Unrecorded != 1 || r.stops != 1 {
 		t.Fatalf("close: %+v %v, stops %d", st, err, r.stops)
 	}
 	if got := addresses(r.out.String()); got != "/a /b /c" {
@@ -261,5 +261,46 @@ func BenchmarkHandleFlushed(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Handle(pk)
+	}
+}
+
+// A record nobody reads (a FIFO, a blocked /dev/stdout) holds the run like
+// a blocked stdout does, and is given up the same way: StopGrace after the
+// stop on the injected clock, the packet shown but not recorded counted,
+// a *RecordError wrapping ErrBlocked, and the output still flushed.
+func TestBlockedRecordGivenUpAfterGrace(t *testing.T) {
+	bw := newBlockingWriter(t, 1)
+	r := newRig(t, Config{RecordOut: bw, RecordRender: func(w io.Writer) format.Renderer { return format.NewJSON(w) }})
+	r.feed(t, msg("/a"), false) // shown and recorded
+	first := r.handleAsync(t, msg("/b"), false)
+	bw.waitStarted(t)
+	r.clk.Advance(time.Hour) // not stopping: back-pressure
+	if returned(first) {
+		t.Fatal("a blocked record write was given up before the run was stopping")
+	}
+	r.p.Stopping()
+	if !r.clk.BlockUntil(1, 10*time.Second) {
+		t.Fatal("no grace timer after Stopping")
+	}
+	r.clk.Advance(StopGrace - time.Nanosecond)
+	if returned(first) {
+		t.Fatal("given up before StopGrace")
+	}
+	r.clk.Advance(time.Nanosecond)
+	waitReturned(t, first)
+	r.feed(t, msg("/c"), false) // after the failure: not shown
+	st, err := r.p.Close()
+	var re *RecordError
+	if !errors.As(err, &re) || !errors.Is(err, ErrBlocked) || st.Packets != 2 || st.Unrecorded != 1 || st.Unwritten != 0 || r.stops != 1 {
+		t.Fatalf("close: %+v %v, stops %d", st, err, r.stops)
+	}
+	if s := Summary(st, transport.ListenStats{}, false); !strings.HasSuffix(s, ", 1 not recorded") {
+		t.Errorf("summary %q", s)
+	}
+	if got := addresses(r.out.String()); got != "/a /b" {
+		t.Errorf("shown: %q", got)
+	}
+	if got := bw.String(); !strings.Contains(got, "/a") || strings.Contains(got, "/b") {
+		t.Errorf("recorded: %q", got)
 	}
 }

@@ -38,9 +38,15 @@ type Config struct {
 	Out io.Writer
 	// Render makes the renderer for Out; nil prints nothing.
 	Render func(w io.Writer) format.Renderer
-	// Record, when set, also gets every shown packet, one unbuffered
-	// Write each (a crash loses at most the packet being written).
-	Record format.Renderer
+	// RecordOut, when set, also gets every shown packet, rendered by
+	// RecordRender, one unbuffered Write each (a crash loses at most the
+	// packet being written). Like Out it is written by a goroutine of its
+	// own: once the run is stopping, a record write (a FIFO nobody reads)
+	// is given up after StopGrace, and the packets shown but not recorded
+	// are counted in Stats.Unrecorded. When both Out and RecordOut are
+	// blocked, each gets StopGrace.
+	RecordOut    io.Writer
+	RecordRender func(w io.Writer) format.Renderer
 	// Filter chooses the messages shown; nil shows all.
 	Filter *filter.Set
 	// Schedule holds bundles whose time tag is in the future until due.
@@ -69,6 +75,14 @@ type Stats struct {
 	Filtered  int64
 	Truncated int64
 	Held      int // bundles still held at the stop, shown then (counted in Packets too)
+	// Dropped counts the bundles still held when the run had already
+	// ended (--count reached, the output or record failed): not shown,
+	// not recorded, counted here only.
+	Dropped int
+	// Unrecorded counts the packets shown that did not reach the record
+	// because it failed or stayed blocked past StopGrace (the one whose
+	// write was given up may have been passed on in part).
+	Unrecorded int64
 	// Unwritten counts the packets shown (rendered and counted in
 	// Packets) that did not reach the output because it failed or stayed
 	// blocked past StopGrace. A write given up may still have passed part
@@ -106,8 +120,10 @@ type Pipeline struct {
 	sched  *scheduler
 
 	ow      *outWriter // under out
-	outErr  bool       // the output failed: nothing more is written to it
-	pending int64      // packets rendered into out since it last reached the output
+	rw      *outWriter // under rec, when recording
+	rec     format.Renderer
+	outErr  bool  // the output failed: nothing more is written to it
+	pending int64 // packets rendered into out since it last reached the output
 }
 
 // New returns a pipeline for cfg.
@@ -119,6 +135,10 @@ func New(cfg Config) *Pipeline {
 	p.out = bufio.NewWriterSize(p.ow, outBuffer)
 	if cfg.Render != nil {
 		p.r = cfg.Render(p.out)
+	}
+	if cfg.RecordOut != nil && cfg.RecordRender != nil {
+		p.rw = newOutWriter(cfg.RecordOut, cfg.Clock)
+		p.rec = cfg.RecordRender(p.rw)
 	}
 	p.flushT = cfg.Clock.AfterFunc(time.Hour, p.timedFlush)
 	p.flushT.Stop()
@@ -186,8 +206,9 @@ func (p *Pipeline) emitLocked(ev *format.Event, flush bool) {
 				return
 			}
 		}
-		if p.cfg.Record != nil {
-			if err := p.cfg.Record.Render(ev); err != nil {
+		if p.rec != nil {
+			if err := p.rec.Render(ev); err != nil {
+				p.st.Unrecorded++
 				// What was shown still goes out: stop, then flush.
 				p.failLocked(&RecordError{Err: err})
 				p.flushLocked()
@@ -258,25 +279,34 @@ func (p *Pipeline) end() {
 // StopGrace is given up, so that a blocked output cannot keep the run
 // from ending. It does not wait and may be called from any goroutine, any
 // number of times; Close implies it.
-func (p *Pipeline) Stopping() { p.ow.stop() }
+func (p *Pipeline) Stopping() {
+	p.ow.stop()
+	if p.rw != nil {
+		p.rw.stop()
+	}
+}
 
 // Close ends the run: bundles still held are shown at once (and counted
-// in Stats.Held) unless the run had ended (--count), the output is flushed, within StopGrace when it is
-// blocked. It returns the numbers and the first error: the output's
+// in Stats.Held) unless the run had ended (--count reached, an output or
+// record error: then they are only counted, in Stats.Dropped), and the
+// output is flushed, within StopGrace when it is blocked. It returns the numbers and the first error: the output's
 // (ErrBlocked when it stayed blocked), or a *RecordError. Call it after
 // the listener's Serve has returned.
 func (p *Pipeline) Close() (Stats, error) {
 	p.Stopping()
-	held := 0
+	held, dropped := 0, 0
 	if p.sched != nil {
-		held = p.sched.close()
+		held, dropped = p.sched.close()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flushT.Stop()
 	p.flushLocked()
 	p.ow.close()
-	p.st.Held = held
+	if p.rw != nil {
+		p.rw.close()
+	}
+	p.st.Held, p.st.Dropped = held, dropped
 	return p.st, p.err
 }
 
@@ -301,8 +331,14 @@ func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	if st.Held > 0 {
 		fmt.Fprintf(&b, ", %d %s shown before due (held at the stop)", st.Held, Plural(st.Held, "bundle", "bundles"))
 	}
+	if st.Dropped > 0 {
+		fmt.Fprintf(&b, ", %d %s held, not shown", st.Dropped, Plural(st.Dropped, "bundle", "bundles"))
+	}
 	if st.Unwritten > 0 {
 		fmt.Fprintf(&b, ", %d not written", st.Unwritten)
+	}
+	if st.Unrecorded > 0 {
+		fmt.Fprintf(&b, ", %d not recorded", st.Unrecorded)
 	}
 	return b.String()
 }

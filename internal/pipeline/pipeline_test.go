@@ -309,3 +309,32 @@ func discard(name string) *Pipeline {
 		return r
 	}})
 }
+
+// --count stops the run: bundles still held are not shown nor recorded
+// (the user asked for N packets), but each is counted in the summary, so
+// none is lost silently.
+func TestScheduleCountDropsHeld(t *testing.T) {
+	rec := &lockedBuffer{}
+	r := newRig(t, Config{Schedule: true, Count: 1, RecordOut: rec,
+		RecordRender: func(w io.Writer) format.Renderer { return format.NewJSON(w) }})
+	r.feed(t, bundleAt(time.Hour, msg("/later")), false)
+	r.feed(t, bundleAt(2*time.Hour, msg("/later2")), false)
+	r.feed(t, msg("/now"), false)
+	st, err := r.p.Close()
+	if err != nil || st.Packets != 1 || st.Held != 0 || st.Dropped != 2 || r.stops != 1 {
+		t.Fatalf("close: %+v %v, stops %d", st, err, r.stops)
+	}
+	if got := addresses(r.out.String()); got != "/now" {
+		t.Errorf("shown: %q", got)
+	}
+	if strings.Contains(rec.String(), "/later") {
+		t.Errorf("recorded: %q", rec.String())
+	}
+	if s := Summary(st, transport.ListenStats{}, false); !strings.HasSuffix(s, ", 2 bundles held, not shown") {
+		t.Errorf("summary %q", s)
+	}
+	r.clk.Advance(3 * time.Hour)
+	if got := addresses(r.out.String()); got != "/now" {
+		t.Errorf("shown after Close: %q", got)
+	}
+}

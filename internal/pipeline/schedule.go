@@ -140,22 +140,27 @@ func (s *scheduler) fire() {
 // close stops the scheduler and shows every bundle it still held, earliest
 // first, so that a stop loses none of what arrived (the output and
 // --record get them; their headers say how far ahead they were). It
-// returns how many it showed that way; after --count was reached, none.
-func (s *scheduler) close() int {
+// returns how many it showed that way, and how many it dropped: after
+// --count was reached (the user asked for that many) or the output or
+// record failed, none is shown and every one is counted as dropped.
+func (s *scheduler) close() (shown, dropped int) {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s.closed = true
 	s.timer.Stop()
-	n := 0
 	now := p.cfg.Clock.Now()
-	for len(s.q) > 0 && !p.done {
+	for len(s.q) > 0 {
 		h := heap.Pop(&s.q).(*held)
 		s.bytes -= len(h.raw)
-		n++
+		if p.done {
+			dropped++
+			continue
+		}
+		shown++
 		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Raw: h.raw}
 		ev.Packet, ev.Err = p.dec.Decode(h.raw)
 		p.emitLocked(&ev, false)
 	}
-	return n
+	return shown, dropped
 }

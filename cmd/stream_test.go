@@ -507,6 +507,45 @@ func TestInteropOscdumpTCPAndSchedule(t *testing.T) {
 	}
 }
 
+// oscli over TCP with SLIP into liblo's oscdump, a bundle first on each
+// connection: liblo takes a stream for SLIP only when it starts with '/',
+// "#bun" or END '/', so oscli sends a connection's first frame without the
+// leading END (with it, liblo read "\xc0#bu" as a length prefix and dropped
+// the bundle); later frames keep double END, which liblo skips too.
+func TestInteropOscdumpTCPSLIPBundleFirst(t *testing.T) {
+	oscdump := needPeer(t, "oscdump")
+	port := freeTCPPort(t)
+	linesc := startPeerLines(t, oscdump, "-L", "osc.tcp://:"+port)
+	target := "tcp://127.0.0.1:" + port
+	// Each probe is a connection of its own; the ones below are fresh too.
+	awaitPeer(t, linesc, func() { run(t, "", nil, "send", target, "/ready") }, "/ready")
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  []string // oscdump's lines after the time tag
+	}{
+		{"bundle", "", []string{"bundle", target, "/b/1", "i:1", "/b/2", "s:x"}, []string{"/b/1 i 1", `/b/2 s "x"`}},
+		{"send --at", "", []string{"send", "--proto", "tcp", "--framing", "slip", "-p", port, "--at", "immediately", "/at", "i:2"}, []string{"/at i 2"}},
+		{"send --json -, bundle, message, bundle", `{"timetag":"immediately","elements":[{"address":"/j/1","types":"i","args":[1]}]}
+{"address":"/j/2","types":"i","args":[2]}
+{"timetag":"immediately","elements":[{"address":"/j/3","types":"i","args":[3]}]}
+`, []string{"send", "--json", target, "-"}, []string{"/j/1 i 1", "/j/2 i 2", "/j/3 i 3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := run(t, tt.stdin, nil, tt.args...); r.code != 0 {
+				t.Fatalf("%v: %s", tt.args, r.err)
+			}
+			for _, want := range tt.want {
+				if got := nextLine(t, linesc); len(got) < 18 || got[18:] != want {
+					t.Errorf("oscdump printed %q, want %q after the time tag", got, want)
+				}
+			}
+		})
+	}
+}
+
 func freeTCPPort(t *testing.T) string {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -100,6 +100,7 @@ type tcpClient struct {
 	framing Framing
 	max     int
 	wbuf    []byte
+	sent    bool // a frame went out: the next is not the first
 	fr      *frameReader
 	src     Source
 }
@@ -145,7 +146,8 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 }
 
 func (c *tcpClient) Send(p []byte) error {
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	c.wbuf = appendConnFrame(c.wbuf[:0], p, c.framing, !c.sent)
+	c.sent = true
 	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))
 	}
@@ -155,7 +157,8 @@ func (c *tcpClient) Send(p []byte) error {
 func (c *tcpClient) SendBatch(ps [][]byte) error {
 	c.wbuf = c.wbuf[:0]
 	for _, p := range ps {
-		c.wbuf = AppendFrame(c.wbuf, p, c.framing)
+		c.wbuf = appendConnFrame(c.wbuf, p, c.framing, !c.sent)
+		c.sent = true
 	}
 	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))

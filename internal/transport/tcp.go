@@ -56,11 +56,26 @@ const DefaultMaxFrame = slip.DefaultMaxFrame
 // either framing.
 var ErrFrameTooLarge = slip.ErrFrameTooLarge
 
-// AppendFrame appends p framed for a stream.
+// AppendFrame appends p framed for a stream, after other frames: in SLIP
+// between two END bytes (OSC 1.1's double END).
 func AppendFrame(dst, p []byte, f Framing) []byte {
-	if f == FramingLen {
+	return appendConnFrame(dst, p, f, false)
+}
+
+// appendConnFrame appends p framed for a connection; first says that
+// nothing went out on it before. A connection's first SLIP frame goes
+// without the leading END (slip.AppendFirst), so that liblo, which takes
+// a stream for SLIP only when it starts with '/', "#bun" or END '/',
+// reads a bundle sent first; later frames keep it (double END, as OSC
+// 1.1 has it), which every SLIP reader skips as an empty frame, liblo
+// included.
+func appendConnFrame(dst, p []byte, f Framing, first bool) []byte {
+	switch {
+	case f == FramingLen:
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p)))
 		return append(dst, p...)
+	case first:
+		return slip.AppendFirst(dst, p)
 	}
 	return slip.Append(dst, p)
 }
@@ -463,8 +478,9 @@ type tcpConn struct {
 	released bool  // its slot is free again; l.mu
 	why      error // why the listener closed it; l.mu
 
-	wmu  sync.Mutex
-	wbuf []byte
+	wmu     sync.Mutex
+	wbuf    []byte
+	replied bool // a reply went out on the connection; wmu
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
@@ -503,7 +519,8 @@ func (c *tcpConn) hold(delta int) error {
 func (c *tcpConn) reply(_ *Source, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	c.wbuf = appendConnFrame(c.wbuf[:0], p, c.framing, !c.replied)
+	c.replied = true
 	_, err := c.conn.Write(c.wbuf)
 	return err
 }

@@ -60,3 +60,10 @@ func isMulticastHost(h string) bool {
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.IsMulticast()
 }
+
+// isIPv6Wildcard reports whether a listen host is ::, where dump takes
+// IPv4 too unless --ipv6-only.
+func isIPv6Wildcard(h string) bool {
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Is6() && a.IsUnspecified()
+}

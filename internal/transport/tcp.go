@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -127,6 +128,7 @@ func (e *closeError) Unwrap() error { return e.kind }
 // connections together.
 type tcpListener struct {
 	ln        *net.TCPListener
+	dual      bool // on the IPv6 wildcard, taking IPv4 too
 	cfg       ListenConfig
 	clk       clock.Clock
 	base      time.Time // stamps are nanoseconds since base, plus 1
@@ -158,9 +160,22 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 	if host == "" {
 		host = "0.0.0.0"
 	}
+	// "tcp" binds the IPv6 wildcard with IPV6_V6ONLY off, so IPv4 peers
+	// connect too (and the IPv4 wildcard on both, which "tcp4" stops).
+	network, dual := "tcp", false
+	if a, err := netip.ParseAddr(host); err == nil {
+		switch {
+		case a.Is4() || a.Is4In6():
+			network = "tcp4"
+		case !a.IsUnspecified() || cfg.IPv6Only:
+			network = "tcp6"
+		default:
+			dual = true
+		}
+	}
 	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, network, addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &AddrInUseError{Proto: TCP, Addr: addr}
@@ -183,7 +198,7 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
 	}
 	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
-		open: map[*tcpConn]struct{}{}}
+		open: map[*tcpConn]struct{}{}, dual: dual}
 	if l.clk == nil {
 		l.clk = clock.Real
 	}
@@ -204,8 +219,15 @@ func (l *tcpListener) Addr() Endpoint {
 	return Endpoint{Proto: TCP, Host: ap.Addr().Unmap().String(), Port: int(ap.Port())}
 }
 
-func (l *tcpListener) String() string {
-	return l.Addr().String() + " (framing " + string(l.cfg.Framing) + ")"
+func (l *tcpListener) String() string { return l.Describe() }
+
+func (l *tcpListener) Describe(notes ...string) string {
+	var own []string
+	if l.dual {
+		own = append(own, "IPv4 and IPv6")
+	}
+	own = append(own, "framing "+string(l.cfg.Framing))
+	return describe(l.Addr(), nil, append(own, notes...))
 }
 
 func (l *tcpListener) Stats() ListenStats {

@@ -34,7 +34,6 @@ func TestListenWildcardsInNetns(t *testing.T) {
 			t.Fatalf("ip %v: %v %s", args, err, out)
 		}
 	}
-	portOf := func(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 	send := func(t *testing.T, args ...string) {
 		t.Helper()
 		if r := run(t, "", nil, append([]string{"send"}, args...)...); r.code != 0 {

@@ -52,6 +52,8 @@ func deliveryIdle(o sender.Options) []idle {
 		{"mcast-loop", !mcast, notMulticast},
 		{"iface", !mcast, notMulticast},
 		{"broadcast", to.Proto != transport.UDP, over},
+		{"bind", to.Proto == transport.Unix, over + ": a Unix socket has no port"},
+		{"bind", o.DryRun && to.Proto != transport.Unix, "with --dry-run: nothing is sent"},
 	}
 }
 

@@ -36,6 +36,8 @@ type udpConfig struct {
 	// V6Only keeps a socket bound to :: to IPv6; without it, it takes
 	// IPv4 too (IPV6_V6ONLY off).
 	V6Only bool
+	// Sending says the socket is a sender's (errors say "send from").
+	Sending bool
 }
 
 // udpConn is one UDP socket, used for listening, sending, or both (send
@@ -94,6 +96,9 @@ func listenUDP(ctx context.Context, cfg udpConfig) (*udpConn, error) {
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &AddrInUseError{Proto: UDP, Addr: addr}
+		}
+		if cfg.Sending {
+			return nil, bindError(UDP, addr, err)
 		}
 		if errors.Is(err, syscall.EADDRNOTAVAIL) {
 			return nil, fmt.Errorf("cannot listen on %s: no such local address", addr)
@@ -268,6 +273,35 @@ func ResolveUDP(ctx context.Context, host string, port int) (netip.AddrPort, err
 
 func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// BindError reports a source address a sender could not bind
+// (DialConfig.LocalAddr, LocalPort), other than one in use
+// (*AddrInUseError).
+type BindError struct {
+	Proto, Addr string
+	Why         string // "not an address of this machine"
+	Err         error
+}
+
+func (e *BindError) Error() string {
+	return fmt.Sprintf("cannot send from %s %s: %s", e.Proto, e.Addr, e.Why)
+}
+func (e *BindError) Unwrap() error { return e.Err }
+
+// bindError says why a sender could not bind its local address.
+func bindError(proto, addr string, err error) error {
+	err = unwrapOp(err)
+	why := err.Error()
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return &AddrInUseError{Proto: proto, Addr: addr}
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		why = "not an address of this machine"
+	case errors.Is(err, syscall.EACCES):
+		why = "permission denied (ports below 1024 need privileges)"
+	}
+	return &BindError{Proto: proto, Addr: addr, Why: why, Err: err}
 }
 
 // AddrInUseError reports a port another program already listens on.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +68,26 @@ func TestListenWildcardsInNetns(t *testing.T) {
 			t.Errorf("stderr %q, want it to start %q", r.err, want)
 		}
 	})
+	// liblo binds a group's port on the wildcard and lets others share
+	// it: oscli dump does the same, beside liblo's oscdump, and both
+	// read what liblo's oscsend sends to the group.
+	t.Run("beside liblo's oscdump on its multicast URL", func(t *testing.T) {
+		oscdump, oscsend := needPeer(t, "oscdump"), needPeer(t, "oscsend")
+		url := "osc.udp://239.1.2.9:7800" // the namespace's own: free
+		linesc := startPeerLines(t, oscdump, "-L", url)
+		awaitPeer(t, linesc, func() { run(t, "", nil, "send", "239.1.2.9:7800", "/ready") }, "/ready")
+		d := start(t, nil, "dump", url, "--exclude", "/ready", "-n", "1", "--time", "none")
+		if out, err := exec.Command(oscsend, url, "/from/liblo", "i", "1").CombinedOutput(); err != nil {
+			t.Fatalf("oscsend: %v %s", err, out)
+		}
+		r := d.wait(t)
+		if !strings.HasSuffix(r.out, "  /from/liblo i:1\n") || !strings.HasPrefix(r.err, "oscli: listening on udp://0.0.0.0:7800, joined multicast group 239.1.2.9\n") {
+			t.Errorf("output %q, stderr %q", r.out, r.err)
+		}
+		if got := nextLine(t, linesc); !strings.HasSuffix(got, " /from/liblo i 1") {
+			t.Errorf("oscdump printed %q", got)
+		}
+	})
 	t.Run("-H with a group joins it", func(t *testing.T) {
 		d := start(t, nil, "dump", "-H", "239.1.2.7", "-p", "0", "-n", "1", "--time", "none")
 		port := portOf(d.addr)
@@ -98,6 +119,7 @@ func TestListenWildcardsInNetns(t *testing.T) {
 			send(t, proto+"://[::1]:"+port, "/v6")
 			r := d.wait(t)
 			got := from(t, r.out)
+			slices.Sort(got) // two TCP connections may print in either order
 			if len(got) != 2 || !strings.HasPrefix(got[0], "127.0.0.1:") || !strings.HasPrefix(got[1], "[::1]:") {
 				t.Errorf("senders %q (stderr %q)", got, r.err)
 			}

@@ -148,7 +148,7 @@ func runBench(ctx context.Context, o *benchOptions) error {
 	if err != nil {
 		stopRecv()
 		wg.Wait()
-		return err
+		return openError(d, err)
 	}
 	if o.HasTarget {
 		c := s.Client()

@@ -2,6 +2,12 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -14,6 +20,7 @@ import (
 // bench) shares about how packets travel; they fill a sender.Options.
 type deliveryFlags struct {
 	framing string
+	bind    string
 }
 
 // register adds the delivery flags; batch says whether the command queues
@@ -28,6 +35,7 @@ func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch, dr
 	fs.BoolVar(&o.MulticastLoop, "mcast-loop", true, "multicast loopback: deliver to listeners on this host too (--mcast-loop=false to stop)")
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
 	fs.StringVar(&d.framing, "framing", "slip", "TCP framing: slip (OSC 1.1) or len (OSC 1.0 size prefix)")
+	fs.StringVar(&d.bind, "bind", "", "send from `[HOST:]PORT`, for devices that answer a fixed port (HOST: an address of this machine)")
 	if batch {
 		fs.IntVar(&o.Batch, "batch", sender.DefaultBatch, "packets per system call when several are ready (1: one at a time)")
 	}
@@ -45,6 +53,16 @@ func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs
 	}
 	if o.Framing, err = transport.ParseFraming(d.framing, false); err != nil {
 		return &usageError{err: err}
+	}
+	if d.bind != "" {
+		if o.BindAddr, o.BindPort, err = parseBind(d.bind); err != nil {
+			return err
+		}
+		// A name may resolve to either family: only an address is judged.
+		if to, err := netip.ParseAddr(o.Target.Host); err == nil && o.BindAddr.IsValid() && !o.BindAddr.IsUnspecified() &&
+			o.BindAddr.Unmap().Is4() != to.Unmap().Is4() && o.Target.Proto != transport.Unix {
+			return usageErrorf("--bind %s and the target %s: one is IPv4, the other IPv6", d.bind, o.Target)
+		}
 	}
 	if o.TTL < 0 || o.TTL > 255 || o.TTL == 0 && flagSet(fs, "ttl") {
 		// 0 is the system default only when --ttl is not given.
@@ -66,11 +84,67 @@ func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs
 	return nil
 }
 
+// parseBind reads --bind's [HOST:]PORT: a port alone (9001, :9001), or
+// an IP address of this machine and a port (192.168.1.5:9001,
+// [fe80::1%eth0]:9001; port 0 picks the address alone).
+func parseBind(s string) (netip.Addr, int, error) {
+	bad := func(why string) (netip.Addr, int, error) {
+		return netip.Addr{}, 0, &usageError{err: fmt.Errorf("--bind %q: %s", s, why),
+			hint: "--bind 9001 sends from port 9001; --bind 192.168.1.5:9001 from that address too"}
+	}
+	host, port := "", s
+	if !isDigits(s) {
+		var err error
+		if host, port, err = net.SplitHostPort(s); err != nil {
+			if _, aerr := netip.ParseAddr(strings.Trim(s, "[]")); aerr == nil {
+				return bad("no port (HOST:0 for any port)")
+			}
+			return bad("want [HOST:]PORT")
+		}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || !isDigits(port) || p > 65535 {
+		return bad("the port must be 0 to 65535")
+	}
+	var a netip.Addr
+	if host != "" {
+		if a, err = netip.ParseAddr(host); err != nil {
+			return bad("the host must be an IP address of this machine")
+		}
+	}
+	return a, p, nil
+}
+
+// bindString is --bind as given, for messages.
+func bindString(o sender.Options) string {
+	if !o.BindAddr.IsValid() {
+		return strconv.Itoa(o.BindPort)
+	}
+	return net.JoinHostPort(o.BindAddr.String(), strconv.Itoa(o.BindPort))
+}
+
+// openError names --bind in a failure to bind it, with a hint.
+func openError(o sender.Options, err error) error {
+	if !o.BindAddr.IsValid() && o.BindPort == 0 {
+		return err
+	}
+	var inUse *transport.AddrInUseError
+	if errors.As(err, &inUse) {
+		return &hintError{err: fmt.Errorf("--bind %s: %w", bindString(o), err),
+			hint: "pick another port for --bind, or leave it out (--reply prints what comes back to the port sent from)"}
+	}
+	var be *transport.BindError
+	if errors.As(err, &be) {
+		return fmt.Errorf("--bind %s: %s", bindString(o), be.Why)
+	}
+	return err
+}
+
 // openSender opens the run's one socket and says where it goes with -v.
 func openSender(ctx context.Context, o sender.Options, io *iostreams.IOStreams, verbose bool) (*sender.Sender, error) {
 	s, err := sender.Open(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, openError(o, err)
 	}
 	switch {
 	case !verbose:

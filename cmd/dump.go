@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,24 +26,28 @@ type dumpOptions struct {
 	IO    *iostreams.IOStreams
 	Clock clock.Clock
 
-	Listen    transport.Endpoint
-	Groups    []string
-	Iface     string
-	Filters   *filter.Set
-	Format    string
-	Hex       bool
-	Time      format.TimeMode
-	Count     int
-	Timeout   time.Duration
-	Verbose   bool
-	ReadyFile string
-	Schedule  bool
-	Echo      bool
-	Framing   transport.Framing
-	Record    string
-	MaxPacket int
-	MaxConns  int
-	Batch     int
+	Listen   transport.Endpoint
+	Groups   []string
+	Iface    string
+	IPv6Only bool
+	// Interfaces lists the network interfaces, for "reachable at" (nil:
+	// none known).
+	Interfaces func() ([]transport.Interface, error)
+	Filters    *filter.Set
+	Format     string
+	Hex        bool
+	Time       format.TimeMode
+	Count      int
+	Timeout    time.Duration
+	Verbose    bool
+	ReadyFile  string
+	Schedule   bool
+	Echo       bool
+	Framing    transport.Framing
+	Record     string
+	MaxPacket  int
+	MaxConns   int
+	Batch      int
 	// FrameTimeout is how long a TCP frame may take (0: no limit).
 	FrameTimeout time.Duration
 
@@ -67,7 +73,13 @@ func newDumpCmd(env *Env, runF func(*dumpOptions) error) *cobra.Command {
 
 LISTEN is a port (9000), host:port, [::1]:9000, a URL (udp://0.0.0.0:9000,
 liblo's osc.udp://:9000) or @name from the config file; -H/-p say the same
-with flags. The default is 0.0.0.0:8000 over UDP.
+with flags. The default is 0.0.0.0:8000 over UDP. A multicast group as the
+host (osc.udp://239.0.0.1:7000, -H 239.0.0.1) joins that group, as liblo
+does, and listens on the port of every address; --group joins more. On ::
+dump takes IPv6 and IPv4 (an IPv4 sender shows as plain IPv4);
+--ipv6-only takes IPv6 alone. Listening on every address (0.0.0.0 or ::),
+the "listening on" line names the addresses other machines reach it at,
+the ones to type into a controller app: "reachable at 192.168.1.23:8000".
 
 Text output prints each message in the syntax 'oscli send' reads, after the
 arrival time and the sender: paste a line after 'oscli send', or pipe dump's
@@ -102,8 +114,9 @@ is otherwise kept however long it is quiet.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
   oscli dump 9000 --json | jq .packet.args
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
-  oscli dump udp://[::]:9000 --time utc --hex
+  oscli dump udp://[::]:9000 --time utc --hex   # IPv6 and IPv4
   oscli dump -p 7000 --group 239.0.0.1 --iface eth0
+  oscli dump osc.udp://239.0.0.1:7000    # liblo's multicast URL: joins 239.0.0.1
   oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump --format raw > session.slip`,
 		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
@@ -112,7 +125,7 @@ is otherwise kept however long it is quiet.`,
 			if err != nil {
 				return err
 			}
-			o.IO, o.Clock, o.Verbose, o.ready = io, env.Clock, env.verbose, env.onListen
+			o.IO, o.Clock, o.Verbose, o.ready, o.Interfaces = io, env.Clock, env.verbose, env.onListen, env.Interfaces
 			word := ""
 			if len(args) == 1 {
 				word = args[0]
@@ -165,6 +178,10 @@ is otherwise kept however long it is quiet.`,
 			if len(o.Groups) > 0 && o.Listen.Proto != transport.UDP {
 				return usageErrorf("--group works with UDP only")
 			}
+			if isMulticastHost(o.Listen.Host) && o.Listen.Proto != transport.UDP {
+				return &usageError{err: fmt.Errorf("cannot listen on %s: %s is a multicast group, and multicast works with UDP only", o.Listen, o.Listen.Host),
+					hint: fmt.Sprintf("oscli dump udp://%s", o.Listen.HostPort())}
+			}
 			for _, g := range o.Groups {
 				if !isMulticastHost(g) {
 					return usageErrorf("--group %q: want a multicast address (224.0.0.0/4 or ff00::/8), one per --group", g)
@@ -184,7 +201,8 @@ is otherwise kept however long it is quiet.`,
 				idle{"max-packet", !stream, "over " + o.Listen.Proto + ": it bounds TCP frames"},
 				idle{"max-conns", !stream, "over " + o.Listen.Proto},
 				idle{"batch", !udp, "over " + o.Listen.Proto + ": it reads UDP datagrams"},
-				idle{"iface", len(o.Groups) == 0 && !isMulticastHost(o.Listen.Host), "without --group"})
+				idle{"iface", len(o.Groups) == 0 && !isMulticastHost(o.Listen.Host), "without --group"},
+				idle{"ipv6-only", o.Listen.Proto == transport.Unix || !isIPv6Wildcard(o.Listen.Host), "unless dump listens on :: (udp://[::]:PORT, -H ::)"})
 			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
@@ -193,9 +211,10 @@ is otherwise kept however long it is quiet.`,
 		},
 	}
 	fs := c.Flags()
-	nf.register(fs, "0.0.0.0", "address to listen on (:: for IPv6)")
+	nf.register(fs, "0.0.0.0", "address to listen on (:: for IPv6 and IPv4; a multicast group joins it)")
 	fs.StringArrayVar(&o.Groups, "group", nil, "join multicast group `ADDR` (repeatable)")
 	fs.StringVar(&o.Iface, "iface", "", "network interface for multicast")
+	fs.BoolVar(&o.IPv6Only, "ipv6-only", false, "on ::, take IPv6 only (by default IPv4 senders arrive too)")
 	fs.StringArrayVar(&filters, "filter", nil, "show only addresses matching `PATTERN` (repeatable)")
 	fs.StringArrayVar(&excludes, "exclude", nil, "hide addresses matching `PATTERN` (repeatable)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON lines (same as --format json)")
@@ -252,6 +271,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 	l, err := transport.Listen(ctx, o.Listen, transport.ListenConfig{
 		Groups:       o.Groups,
 		Iface:        o.Iface,
+		IPv6Only:     o.IPv6Only,
 		Framing:      o.Framing,
 		MaxFrame:     o.MaxPacket,
 		MaxConns:     o.MaxConns,
@@ -264,9 +284,16 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		return listenError(err)
 	}
 	defer l.Close()
-	note := ""
+	var notes []string
+	if o.Interfaces != nil {
+		if ifs, err := o.Interfaces(); err == nil {
+			if at := reachableNote(transport.Reachable(l, ifs)); at != "" {
+				notes = append(notes, at)
+			}
+		}
+	}
 	if o.Verbose && o.Listen.Proto == transport.UDP {
-		note = fmt.Sprintf(" (receive buffer %d bytes)", l.Stats().RecvBuffer)
+		notes = append(notes, fmt.Sprintf("receive buffer %d bytes", l.Stats().RecvBuffer))
 	}
 	// Everything that waits on the clock is set up before the ready
 	// signal, so a test moving a fake clock finds it in place.
@@ -277,7 +304,7 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		t := o.Clock.AfterFunc(o.Timeout, func() { cancel(errDumpTimeout) })
 		defer t.Stop()
 	}
-	fprintSafe(o.IO.ErrOut, "oscli: listening on %s%s\n", l, note)
+	fprintSafe(o.IO.ErrOut, "oscli: listening on %s\n", l.Describe(notes...))
 	if err := o.signalReady(l.Addr().String()); err != nil {
 		return err
 	}
@@ -318,6 +345,30 @@ func runDump(ctx context.Context, o *dumpOptions) error {
 		return fmt.Errorf("--timeout %v passed with %d of %d packets", o.Timeout, st.Packets, o.Count)
 	}
 	return nil
+}
+
+// maxReachable is how many addresses "reachable at" names; a machine
+// with many interfaces (containers, VPNs) gets "and N more".
+const maxReachable = 4
+
+// reachableNote says where other machines reach a listener on a wildcard
+// address: "reachable at 192.168.1.23:8000, 10.0.0.5:8000"; "" for none.
+func reachableNote(at []netip.AddrPort) string {
+	if len(at) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("reachable at ")
+	for i, a := range at[:min(len(at), maxReachable)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(a.String())
+	}
+	if n := len(at) - maxReachable; n > 0 {
+		fmt.Fprintf(&b, " and %d more", n)
+	}
+	return b.String()
 }
 
 // Causes of a dump run's end besides a signal (the parent context's).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/transport"
 )
 
 // Env is everything a command takes from the process: its streams, its
@@ -29,6 +30,10 @@ type Env struct {
 	Environ func() []string
 	Clock   clock.Clock
 	Build   BuildInfo
+	// Interfaces lists the machine's network interfaces, for the
+	// addresses dump says it is reachable at (transport.Interfaces); nil
+	// knows none, so a test's output does not depend on its machine.
+	Interfaces func() ([]transport.Interface, error)
 
 	// ran is set once a command's flags and arguments were accepted, so
 	// that errors before it are usage errors (exit 2).
@@ -235,14 +240,15 @@ func Main(args []string, b BuildInfo) int {
 		watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
 	}()
 	env := &Env{
-		In:      os.Stdin,
-		Out:     os.Stdout,
-		Err:     os.Stderr,
-		Getenv:  os.Getenv,
-		Environ: os.Environ,
-		Clock:   clock.Real,
-		Build:   b,
-		signals: handled,
+		In:         os.Stdin,
+		Out:        os.Stdout,
+		Err:        os.Stderr,
+		Getenv:     os.Getenv,
+		Environ:    os.Environ,
+		Clock:      clock.Real,
+		Build:      b,
+		Interfaces: transport.Interfaces,
+		signals:    handled,
 	}
 	return Run(ctx, env, args)
 }

@@ -107,7 +107,13 @@ func start(t *testing.T, getenv map[string]string, args ...string) *background {
 // startOn is start with a clock of the test's (a fake one, for timing).
 func startOn(t *testing.T, clk clock.Clock, getenv map[string]string, args ...string) *background {
 	t.Helper()
-	bg := launch(t, clk, getenv, args...)
+	return startEnv(t, clk, getenv, nil, args...)
+}
+
+// startEnv is startOn with setup changing the command's Env (launchEnv).
+func startEnv(t *testing.T, clk clock.Clock, getenv map[string]string, setup func(*Env), args ...string) *background {
+	t.Helper()
+	bg := launchEnv(t, clk, getenv, setup, args...)
 	select {
 	case a := <-bg.ready:
 		bg.addr = strings.TrimPrefix(a, "udp://")
@@ -123,6 +129,13 @@ func startOn(t *testing.T, clk clock.Clock, getenv map[string]string, args ...st
 // that waits on a fake clock the test moves.
 func launch(t *testing.T, clk clock.Clock, getenv map[string]string, args ...string) *background {
 	t.Helper()
+	return launchEnv(t, clk, getenv, nil, args...)
+}
+
+// launchEnv is launch with setup, when set, changing the command's Env
+// before it runs (its network interfaces, say).
+func launchEnv(t *testing.T, clk clock.Clock, getenv map[string]string, setup func(*Env), args ...string) *background {
+	t.Helper()
 	var out, errb syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	bg := &background{cancel: cancel, done: make(chan result, 1), stdout: &out, ready: make(chan string, 1)}
@@ -130,6 +143,9 @@ func launch(t *testing.T, clk clock.Clock, getenv map[string]string, args ...str
 		In: strings.NewReader(""), Out: &out, Err: &errb, Clock: clk,
 		Getenv:   func(k string) string { return getenv[k] },
 		onListen: func(a string) { bg.ready <- a },
+	}
+	if setup != nil {
+		setup(env)
 	}
 	go func() {
 		code := Run(ctx, env, args)

@@ -144,7 +144,7 @@ func TestManPagesListRealVariables(t *testing.T) {
 	env, _, _ := testEnv("")
 	root := newRootCmd(env)
 	sch := schema(root)
-	entry := regexp.MustCompile(`(?m)^\.TP\n(\\fBOSCLI_[^\n]*)\n\\-\\-((?:[a-z]|\\-)+):`)
+	entry := regexp.MustCompile(`(?m)^\.TP\n(\\fBOSCLI_[^\n]*)\n\\-\\-((?:[a-z0-9]|\\-)+):`)
 	for _, c := range sch.Commands {
 		page := string(files["man/oscli-"+c.Name+".1"])
 		listed := map[string]bool{}
@@ -161,7 +161,7 @@ func TestManPagesListRealVariables(t *testing.T) {
 				t.Errorf("oscli-%s.1 lists --%s, which %s does not have", c.Name, flag, c.Name)
 				continue
 			}
-			for _, v := range regexp.MustCompile(`OSCLI_[A-Z_]+`).FindAllString(m[1], -1) {
+			for _, v := range regexp.MustCompile(`OSCLI_[A-Z0-9_]+`).FindAllString(m[1], -1) {
 				res := config.Resolve(config.Input{
 					Schema: sch, Command: c.Name, Flags: []config.Flag{f},
 					Getenv: func(k string) string {

@@ -41,7 +41,7 @@ func TestMulticastBroadcastInNetns(t *testing.T) {
 		if got := lines(r.out); len(got) != 2 || !strings.HasSuffix(got[0], "/mc s:239.1.2.3") || !strings.HasSuffix(got[1], "/mc s:239.1.2.4") {
 			t.Errorf("output %q, stderr %q", r.out, r.err)
 		}
-		if !strings.Contains(r.err, "+group 239.1.2.3 +group 239.1.2.4") {
+		if !strings.Contains(r.err, ", joined multicast groups 239.1.2.3, 239.1.2.4\n") {
 			t.Errorf("stderr %q", r.err)
 		}
 	})

@@ -82,7 +82,9 @@ code is 1.
 One socket is used for the whole run, so replies to its port reach
 --reply, which prints them like dump does until --timeout (1s), or until
 -n N replies came. No reply, or fewer than N, is exit status 1, so a
-script can tell that a device answered.
+script can tell that a device answered. --bind [HOST:]PORT fixes that
+port (and the source address), for devices that answer a known port
+rather than the sender's; a port another program holds is an error.
 
 WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 		Example: `  oscli send /1/fader f:0.5
@@ -91,6 +93,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send @mixer /ch/01/mix/fader 0.75
   oscli send /ping --reply --timeout 2s
   oscli send 10.0.0.5:10023 /xinfo --reply -n 1   # exit 1 if the X32 is silent
+  oscli send 10.0.0.7:8000 /status --bind 9000 --reply   # it answers port 9000
   oscli send /tick i:1 --repeat 10 --interval 100ms
   oscli send /pan -0.5 --repeat 2
   oscli send localhost 9000 /sample/address iTfs 1 3.14 hello

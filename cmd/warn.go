@@ -52,6 +52,8 @@ func deliveryIdle(o sender.Options) []idle {
 		{"mcast-loop", !mcast, notMulticast},
 		{"iface", !mcast, notMulticast},
 		{"broadcast", to.Proto != transport.UDP, over},
+		{"bind", to.Proto == transport.Unix, over + ": a Unix socket has no port"},
+		{"bind", o.DryRun && to.Proto != transport.Unix, "with --dry-run: nothing is sent"},
 	}
 }
 
@@ -59,4 +61,11 @@ func deliveryIdle(o sender.Options) []idle {
 func isMulticastHost(h string) bool {
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.IsMulticast()
+}
+
+// isIPv6Wildcard reports whether a listen host is ::, where dump takes
+// IPv4 too unless --ipv6-only.
+func isIPv6Wildcard(h string) bool {
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Is6() && a.IsUnspecified()
 }

@@ -38,6 +38,10 @@ type Options struct {
 	// RecvBuffer is the receive buffer to ask for when many replies are
 	// expected (bench's echoes); 0 keeps the system's.
 	RecvBuffer int
+	// BindAddr and BindPort fix the source address and port (--bind):
+	// the zero Addr and 0 leave them to the system.
+	BindAddr netip.Addr
+	BindPort int
 	// Batch is how many queued packets go out per system call (1: one at
 	// a time; 0: DefaultBatch).
 	Batch int
@@ -126,6 +130,8 @@ func Open(ctx context.Context, o Options) (*Sender, error) {
 		MulticastLoop: o.MulticastLoop,
 		Iface:         o.Iface,
 		RecvBuffer:    o.RecvBuffer,
+		LocalAddr:     o.BindAddr,
+		LocalPort:     o.BindPort,
 
 		ConnectTimeout: o.ConnectTimeout,
 	})

@@ -1,8 +1,10 @@
 // Package slip frames packets on a byte stream with SLIP (RFC 1055) as
 // OSC 1.1 uses it over TCP and in files: each packet is sent between two
-// END bytes ("double END"), with END and ESC inside it escaped. The decoder
-// accepts both single- and double-END streams, since empty frames between
-// ENDs are skipped. The package does no I/O beyond the reader it is given.
+// END bytes ("double END"), with END and ESC inside it escaped; the first
+// frame of a connection may go without its leading END (AppendFirst). The
+// decoder accepts both single- and double-END streams, since empty frames
+// between ENDs are skipped. The package does no I/O beyond the reader it
+// is given.
 package slip
 
 import (
@@ -28,7 +30,17 @@ var (
 
 // Append appends p to dst as one frame: END, p escaped, END.
 func Append(dst, p []byte) []byte {
-	dst = append(dst, End)
+	return AppendFirst(append(dst, End), p)
+}
+
+// AppendFirst appends p to dst as the first frame of a connection: p
+// escaped, then END. RFC 1055's leading END only flushes line noise that
+// came before the frame, and at the start of a connection there is none.
+// Leaving it out matters to liblo (0.31 to 0.35 at least), which takes a
+// stream for SLIP only when it starts with '/', "#bun" or END '/': after
+// a leading END, a bundle's "#bundle" reads to it as a length prefix, and
+// the packet is dropped.
+func AppendFirst(dst, p []byte) []byte {
 	for _, c := range p {
 		switch c {
 		case End:

@@ -171,3 +171,17 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// The first frame of a connection has no leading END; the decoder reads
+// it and the double-END frames after it.
+func TestAppendFirst(t *testing.T) {
+	wire := slip.AppendFirst(nil, []byte{'#', slip.End, 'b'})
+	if want := []byte{'#', slip.Esc, slip.EscEnd, 'b', slip.End}; !bytes.Equal(wire, want) {
+		t.Errorf("got %x want %x", wire, want)
+	}
+	wire = slip.Append(wire, []byte("next"))
+	frames, err := readAll(t, bytes.NewReader(wire), 0)
+	if err != io.EOF || len(frames) != 2 || string(frames[0]) != "#\xc0b" || string(frames[1]) != "next" {
+		t.Errorf("frames %q, err %v", frames, err)
+	}
+}

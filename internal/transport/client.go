@@ -44,6 +44,26 @@ type DialConfig struct {
 	// RecvBuffer is the receive buffer to ask for, for many replies
 	// (bench's echoes); 0 keeps the system's.
 	RecvBuffer int
+
+	// LocalAddr and LocalPort fix where packets come from, for devices
+	// that answer a known port: the source address (the zero Addr or a
+	// wildcard: the system's choice) and port (0: any free one), UDP and
+	// TCP.
+	LocalAddr netip.Addr
+	LocalPort int
+}
+
+// local returns the address to bind for a target of the family of to:
+// "" for the wildcard. A LocalAddr of the other family is an error.
+func (cfg DialConfig) local(to netip.Addr) (string, error) {
+	a := cfg.LocalAddr
+	if !a.IsValid() || a.IsUnspecified() {
+		return "", nil
+	}
+	if a.Unmap().Is4() != to.Unmap().Is4() {
+		return "", fmt.Errorf("cannot send from %s to %s: one is IPv4, the other IPv6", a, to)
+	}
+	return a.Unmap().String(), nil
 }
 
 // Dial opens a client for the endpoint.
@@ -58,8 +78,12 @@ func Dial(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	host, err := cfg.local(to.Addr())
+	if err != nil {
+		return nil, err
+	}
 	u := udpConfig{Broadcast: cfg.Broadcast, TTL: cfg.TTL, Loop: cfg.MulticastLoop, Iface: cfg.Iface,
-		IPv6: to.Addr().Is6(), RecvBuffer: cfg.RecvBuffer}
+		IPv6: to.Addr().Is6(), RecvBuffer: cfg.RecvBuffer, Host: host, Port: cfg.LocalPort, Sending: true}
 	if u.RecvBuffer == 0 {
 		u.RecvBuffer = -1
 	}
@@ -100,6 +124,7 @@ type tcpClient struct {
 	framing Framing
 	max     int
 	wbuf    []byte
+	sent    bool // a frame went out: the next is not the first
 	fr      *frameReader
 	src     Source
 }
@@ -126,10 +151,42 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 		limit = max(0, min(limit, time.Until(dl).Round(time.Millisecond)))
 	}
 	d := net.Dialer{Timeout: limit}
+	var local string
+	if cfg.LocalAddr.IsValid() || cfg.LocalPort != 0 {
+		// A name is resolved by the dialer, which picks an address of
+		// the local address's family.
+		to, err := netip.ParseAddr(host)
+		if err != nil {
+			to = cfg.LocalAddr
+		}
+		h, err := cfg.local(to)
+		if err != nil {
+			return nil, err
+		}
+		la := &net.TCPAddr{Port: cfg.LocalPort}
+		switch {
+		case h != "":
+			la.IP = net.ParseIP(h)
+		case to.Is6() && !to.Is4In6():
+			h = "::"
+		default:
+			h = "0.0.0.0"
+		}
+		d.LocalAddr, local = la, net.JoinHostPort(h, strconv.Itoa(cfg.LocalPort))
+		// The last run's connection from this port may still be in
+		// TIME_WAIT; SO_REUSEADDR lets the port be bound again (a
+		// listener on it still makes it "in use").
+		d.Control = func(_, _ string, c syscall.RawConn) error { return setReuseAddr(c) }
+	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		var ne net.Error
+		var se *os.SyscallError
 		switch {
+		case local != "" && errors.As(err, &se) && se.Syscall == "bind":
+			return nil, bindError(TCP, local, err)
+		case cfg.LocalPort != 0 && errors.Is(err, syscall.EADDRNOTAVAIL):
+			return nil, fmt.Errorf("cannot connect to tcp %s from port %d: the last connection between them is still closing (TIME_WAIT, up to a minute); wait, or leave out the fixed port", addr, cfg.LocalPort)
 		case errors.Is(err, syscall.ECONNREFUSED):
 			return nil, fmt.Errorf("cannot connect to tcp %s: connection refused (is a receiver listening?)", addr)
 		case errors.As(err, &ne) && ne.Timeout() && !errors.Is(ctx.Err(), context.Canceled):
@@ -145,7 +202,8 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 }
 
 func (c *tcpClient) Send(p []byte) error {
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	c.wbuf = appendConnFrame(c.wbuf[:0], p, c.framing, !c.sent)
+	c.sent = true
 	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))
 	}
@@ -155,7 +213,8 @@ func (c *tcpClient) Send(p []byte) error {
 func (c *tcpClient) SendBatch(ps [][]byte) error {
 	c.wbuf = c.wbuf[:0]
 	for _, p := range ps {
-		c.wbuf = AppendFrame(c.wbuf, p, c.framing)
+		c.wbuf = appendConnFrame(c.wbuf, p, c.framing, !c.sent)
+		c.sent = true
 	}
 	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("send to tcp %s: %w", c.conn.RemoteAddr(), unwrapOp(err))

@@ -16,7 +16,12 @@
 //     sends packets singly or in batches and receives what comes back on
 //     it (replies).
 //   - ParseEndpoint reads where to listen or send from the words users type:
-//     ports, host:port, and URLs in oscli's and liblo's spellings.
+//     ports, host:port, and URLs in oscli's and liblo's spellings. A
+//     multicast group to listen on is joined; :: takes IPv4 too unless
+//     IPv6Only.
+//   - Reachable says where other machines reach a listener on a wildcard
+//     address, from the interfaces it is given (Interfaces lists the
+//     machine's).
 //
 // It moves bytes: it does not decode, filter or print packets, does not
 // resolve @names, flags or the config file (package cmd does), and does not

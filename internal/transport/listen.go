@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +22,9 @@ type ListenConfig struct {
 	Groups []string
 	// Iface is the network interface for multicast.
 	Iface string
+	// IPv6Only keeps a listener on the IPv6 wildcard (::) to IPv6; by
+	// default it takes IPv4 too, and names IPv4 senders as plain IPv4.
+	IPv6Only bool
 	// Framing is the TCP framing: auto (detect per connection, the
 	// default), slip or len.
 	Framing Framing
@@ -62,8 +67,11 @@ type Listener interface {
 	// Addr is where the listener is bound (with the port it got).
 	Addr() Endpoint
 	// String describes the listener for people: its URL, the multicast
-	// groups joined, the TCP framing.
+	// groups joined, whether it takes IPv4 and IPv6, the TCP framing.
 	String() string
+	// Describe is String with the caller's notes added to the
+	// listener's own, in one parenthesis.
+	Describe(notes ...string) string
 	// Serve calls h for every packet received until the listener is
 	// closed (or its context done), then returns nil, or the error that
 	// stopped it. Calls from one connection come in order from one
@@ -93,6 +101,9 @@ func Listen(ctx context.Context, ep Endpoint, cfg ListenConfig) (Listener, error
 	if len(cfg.Groups) > 0 && ep.Proto != UDP {
 		return nil, errors.New("multicast groups work with UDP only")
 	}
+	if a, err := netip.ParseAddr(ep.Host); err == nil && a.IsMulticast() && ep.Proto != UDP {
+		return nil, fmt.Errorf("cannot listen on %s: %s is a multicast group, and multicast works with UDP only", ep, a)
+	}
 	var l Listener
 	var err error
 	switch ep.Proto {
@@ -120,7 +131,7 @@ type udpListener struct {
 }
 
 func listenUDPPackets(ctx context.Context, ep Endpoint, cfg ListenConfig) (*udpListener, error) {
-	c, err := listenUDP(ctx, udpConfig{Host: ep.Host, Port: ep.Port, Groups: cfg.Groups, Iface: cfg.Iface, Loop: true})
+	c, err := listenUDP(ctx, udpConfig{Host: ep.Host, Port: ep.Port, Groups: cfg.Groups, Iface: cfg.Iface, Loop: true, V6Only: cfg.IPv6Only})
 	if err != nil {
 		return nil, err
 	}
@@ -135,12 +146,14 @@ func (l *udpListener) Addr() Endpoint {
 	return Endpoint{Proto: UDP, Host: l.c.Local.Addr().String(), Port: int(l.c.Local.Port())}
 }
 
-func (l *udpListener) String() string {
-	s := l.Addr().String()
-	for _, g := range l.c.Groups {
-		s += " +group " + g.String()
+func (l *udpListener) String() string { return l.Describe() }
+
+func (l *udpListener) Describe(notes ...string) string {
+	var own []string
+	if l.c.Dual {
+		own = append(own, "IPv4 and IPv6")
 	}
-	return s
+	return describe(l.Addr(), l.c.Groups, append(own, notes...))
 }
 
 func (l *udpListener) Close() error { return l.c.Close() }
@@ -183,4 +196,26 @@ func (l *udpListener) Serve(h func(*Packet)) error {
 			h(&pk)
 		}
 	}
+}
+
+// describe says where a listener listens, for people:
+// "udp://0.0.0.0:7000, joined multicast group 239.0.0.1 (note; note)".
+func describe(at Endpoint, groups []netip.Addr, notes []string) string {
+	var b strings.Builder
+	b.WriteString(at.String())
+	for i, g := range groups {
+		switch {
+		case i > 0:
+			b.WriteString(", ")
+		case len(groups) == 1:
+			b.WriteString(", joined multicast group ")
+		default:
+			b.WriteString(", joined multicast groups ")
+		}
+		b.WriteString(g.String())
+	}
+	if len(notes) > 0 {
+		b.WriteString(" (" + strings.Join(notes, "; ") + ")")
+	}
+	return b.String()
 }

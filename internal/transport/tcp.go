@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -56,11 +57,26 @@ const DefaultMaxFrame = slip.DefaultMaxFrame
 // either framing.
 var ErrFrameTooLarge = slip.ErrFrameTooLarge
 
-// AppendFrame appends p framed for a stream.
+// AppendFrame appends p framed for a stream, after other frames: in SLIP
+// between two END bytes (OSC 1.1's double END).
 func AppendFrame(dst, p []byte, f Framing) []byte {
-	if f == FramingLen {
+	return appendConnFrame(dst, p, f, false)
+}
+
+// appendConnFrame appends p framed for a connection; first says that
+// nothing went out on it before. A connection's first SLIP frame goes
+// without the leading END (slip.AppendFirst), so that liblo, which takes
+// a stream for SLIP only when it starts with '/', "#bun" or END '/',
+// reads a bundle sent first; later frames keep it (double END, as OSC
+// 1.1 has it), which every SLIP reader skips as an empty frame, liblo
+// included.
+func appendConnFrame(dst, p []byte, f Framing, first bool) []byte {
+	switch {
+	case f == FramingLen:
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p)))
 		return append(dst, p...)
+	case first:
+		return slip.AppendFirst(dst, p)
 	}
 	return slip.Append(dst, p)
 }
@@ -112,6 +128,7 @@ func (e *closeError) Unwrap() error { return e.kind }
 // connections together.
 type tcpListener struct {
 	ln        *net.TCPListener
+	dual      bool // on the IPv6 wildcard, taking IPv4 too
 	cfg       ListenConfig
 	clk       clock.Clock
 	base      time.Time // stamps are nanoseconds since base, plus 1
@@ -143,9 +160,22 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 	if host == "" {
 		host = "0.0.0.0"
 	}
+	// "tcp" binds the IPv6 wildcard with IPV6_V6ONLY off, so IPv4 peers
+	// connect too (and the IPv4 wildcard on both, which "tcp4" stops).
+	network, dual := "tcp", false
+	if a, err := netip.ParseAddr(host); err == nil {
+		switch {
+		case a.Is4() || a.Is4In6():
+			network = "tcp4"
+		case !a.IsUnspecified() || cfg.IPv6Only:
+			network = "tcp6"
+		default:
+			dual = true
+		}
+	}
 	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, network, addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &AddrInUseError{Proto: TCP, Addr: addr}
@@ -168,7 +198,7 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
 	}
 	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
-		open: map[*tcpConn]struct{}{}}
+		open: map[*tcpConn]struct{}{}, dual: dual}
 	if l.clk == nil {
 		l.clk = clock.Real
 	}
@@ -189,8 +219,15 @@ func (l *tcpListener) Addr() Endpoint {
 	return Endpoint{Proto: TCP, Host: ap.Addr().Unmap().String(), Port: int(ap.Port())}
 }
 
-func (l *tcpListener) String() string {
-	return l.Addr().String() + " (framing " + string(l.cfg.Framing) + ")"
+func (l *tcpListener) String() string { return l.Describe() }
+
+func (l *tcpListener) Describe(notes ...string) string {
+	var own []string
+	if l.dual {
+		own = append(own, "IPv4 and IPv6")
+	}
+	own = append(own, "framing "+string(l.cfg.Framing))
+	return describe(l.Addr(), nil, append(own, notes...))
 }
 
 func (l *tcpListener) Stats() ListenStats {
@@ -463,8 +500,9 @@ type tcpConn struct {
 	released bool  // its slot is free again; l.mu
 	why      error // why the listener closed it; l.mu
 
-	wmu  sync.Mutex
-	wbuf []byte
+	wmu     sync.Mutex
+	wbuf    []byte
+	replied bool // a reply went out on the connection; wmu
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
@@ -503,7 +541,8 @@ func (c *tcpConn) hold(delta int) error {
 func (c *tcpConn) reply(_ *Source, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
+	c.wbuf = appendConnFrame(c.wbuf[:0], p, c.framing, !c.replied)
+	c.replied = true
 	_, err := c.conn.Write(c.wbuf)
 	return err
 }

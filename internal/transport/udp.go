@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -32,6 +33,11 @@ type udpConfig struct {
 	Broadcast  bool     // allow sending to broadcast addresses
 	RecvBuffer int      // SO_RCVBUF to ask for; 0 means DefaultRecvBuffer, < 0 the system's
 	IPv6       bool     // bind an IPv6 socket when Host is empty
+	// V6Only keeps a socket bound to :: to IPv6; without it, it takes
+	// IPv4 too (IPV6_V6ONLY off).
+	V6Only bool
+	// Sending says the socket is a sender's (errors say "send from").
+	Sending bool
 }
 
 // udpConn is one UDP socket, used for listening, sending, or both (send
@@ -45,6 +51,7 @@ type udpConn struct {
 	oob    []byte
 	Local  netip.AddrPort
 	Groups []netip.Addr
+	Dual   bool // an IPv6 socket that takes IPv4 too
 	closed atomic.Bool
 
 	drops      uint32
@@ -62,18 +69,21 @@ func listenUDP(ctx context.Context, cfg udpConfig) (*udpConn, error) {
 		}
 		groups = append(groups, a)
 	}
-	network := "udp4"
 	host := cfg.Host
-	switch {
-	case host == "" && (cfg.IPv6 || len(groups) > 0 && groups[0].Is6()):
-		network, host = "udp6", "::"
-	case host == "":
+	if a, err := netip.ParseAddr(host); err == nil && a.IsMulticast() {
+		// A group as the address to listen on (liblo's
+		// osc.udp://239.0.0.1:7000): join it, and bind the port on the
+		// wildcard as liblo does, so that the other groups and unicast
+		// to the port arrive too.
+		if !slices.Contains(groups, a) {
+			groups = slices.Insert(groups, 0, a)
+		}
 		host = "0.0.0.0"
-	default:
-		if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
-			network = "udp6"
+		if a.Is6() {
+			host = "::"
 		}
 	}
+	network, host := udpNetwork(host, cfg, groups)
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		if len(groups) == 0 {
 			return nil
@@ -87,6 +97,9 @@ func listenUDP(ctx context.Context, cfg udpConfig) (*udpConn, error) {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &AddrInUseError{Proto: UDP, Addr: addr}
 		}
+		if cfg.Sending {
+			return nil, bindError(UDP, addr, err)
+		}
 		if errors.Is(err, syscall.EADDRNOTAVAIL) {
 			return nil, fmt.Errorf("cannot listen on %s: no such local address", addr)
 		}
@@ -98,12 +111,36 @@ func listenUDP(ctx context.Context, cfg udpConfig) (*udpConn, error) {
 		c.p4 = ipv4.NewPacketConn(c.conn)
 	} else {
 		c.p6 = ipv6.NewPacketConn(c.conn)
+		c.Dual = network == "udp"
 	}
 	if err := c.setup(cfg); err != nil {
 		c.conn.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// udpNetwork picks the socket for a host to bind: "udp4" for IPv4, "udp"
+// for the IPv6 wildcard, which Go binds with IPV6_V6ONLY off so that IPv4
+// senders arrive too (as IPv4-mapped addresses, unmapped where a sender
+// is named), and "udp6" for other IPv6 addresses and for the wildcard
+// with V6Only. No host (a sending socket) is the IPv4 wildcard, or the
+// IPv6 one when IPv6 is asked for or the first group is IPv6.
+func udpNetwork(host string, cfg udpConfig, groups []netip.Addr) (network, bind string) {
+	if host == "" {
+		if !cfg.IPv6 && (len(groups) == 0 || groups[0].Is4()) {
+			return "udp4", "0.0.0.0"
+		}
+		return "udp6", "::"
+	}
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil || a.Is4() || a.Is4In6():
+		return "udp4", host
+	case a.IsUnspecified() && !cfg.V6Only:
+		return "udp", host
+	}
+	return "udp6", host
 }
 
 func (c *udpConn) setup(cfg udpConfig) error {
@@ -118,12 +155,18 @@ func (c *udpConn) setup(cfg udpConfig) error {
 	for _, g := range c.Groups {
 		ga := &net.UDPAddr{IP: g.AsSlice()}
 		var err error
-		if c.p4 != nil {
-			if !g.Is4() {
-				return fmt.Errorf("group %s is IPv6 but the socket is IPv4 (listen on -H ::)", g)
-			}
+		switch {
+		case c.p4 != nil && !g.Is4():
+			return fmt.Errorf("group %s is IPv6 but the socket is IPv4 (listen on -H ::)", g)
+		case c.p4 != nil:
 			err = c.p4.JoinGroup(ifi, ga)
-		} else {
+		case g.Is4() && !c.Dual:
+			return fmt.Errorf("group %s is IPv4 but the socket is IPv6 only", g)
+		case g.Is4():
+			// An IPv6 socket that takes IPv4 joins IPv4 groups with
+			// the IPv4 option (Linux, macOS and Windows allow it).
+			err = ipv4.NewPacketConn(c.conn).JoinGroup(ifi, ga)
+		default:
 			err = c.p6.JoinGroup(ifi, ga)
 		}
 		if err != nil {
@@ -230,6 +273,35 @@ func ResolveUDP(ctx context.Context, host string, port int) (netip.AddrPort, err
 
 func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// BindError reports a source address a sender could not bind
+// (DialConfig.LocalAddr, LocalPort), other than one in use
+// (*AddrInUseError).
+type BindError struct {
+	Proto, Addr string
+	Why         string // "not an address of this machine"
+	Err         error
+}
+
+func (e *BindError) Error() string {
+	return fmt.Sprintf("cannot send from %s %s: %s", e.Proto, e.Addr, e.Why)
+}
+func (e *BindError) Unwrap() error { return e.Err }
+
+// bindError says why a sender could not bind its local address.
+func bindError(proto, addr string, err error) error {
+	err = unwrapOp(err)
+	why := err.Error()
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return &AddrInUseError{Proto: proto, Addr: addr}
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		why = "not an address of this machine"
+	case errors.Is(err, syscall.EACCES):
+		why = "permission denied (ports below 1024 need privileges)"
+	}
+	return &BindError{Proto: proto, Addr: addr, Why: why, Err: err}
 }
 
 // AddrInUseError reports a port another program already listens on.

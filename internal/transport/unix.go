@@ -47,8 +47,11 @@ func listenUnix(path string) (*unixListener, error) {
 	return &unixListener{conn: conn, path: path}, nil
 }
 
-func (u *unixListener) Addr() Endpoint     { return Endpoint{Proto: Unix, Path: u.path} }
-func (u *unixListener) String() string     { return u.Addr().String() }
+func (u *unixListener) Addr() Endpoint { return Endpoint{Proto: Unix, Path: u.path} }
+func (u *unixListener) String() string { return u.Describe() }
+func (u *unixListener) Describe(notes ...string) string {
+	return describe(u.Addr(), nil, notes)
+}
 func (u *unixListener) Stats() ListenStats { return ListenStats{} }
 
 // Serve reads one datagram at a time; the sender's name is made once per

@@ -131,6 +131,9 @@ type tcpListener struct {
 	seq    uint64
 	closed bool
 	reaper clock.Timer
+	// changed wakes Serve when, with every slot taken and no connection
+	// evictable, one may have become free or evictable.
+	changed chan struct{}
 
 	// waiting, when set (by tests, before Serve), is told each time a
 	// connection is about to wait for bytes: the ready signal for moving
@@ -168,7 +171,7 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
 	}
 	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
-		open: map[*tcpConn]struct{}{}}
+		open: map[*tcpConn]struct{}{}, changed: make(chan struct{}, 1)}
 	if l.clk == nil {
 		l.clk = clock.Real
 	}
@@ -223,9 +226,19 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 		ap := unmapAddrPort(conn.RemoteAddr().(*net.TCPAddr).AddrPort())
 		c.src = Source{proto: TCP, name: ap.String(), addr: ap, r: c}
 		c.lastRead.Store(l.stamp())
-		if !l.admit(c) {
-			conn.Close()
-			return nil
+		// With no slot to give, the newcomer waits, unread, until one
+		// frees or a connection becomes evictable; later ones wait in
+		// the accept queue.
+		for {
+			ok, closed := l.admit(c)
+			if closed {
+				conn.Close()
+				return nil
+			}
+			if ok {
+				break
+			}
+			<-l.changed
 		}
 		l.wg.Add(1)
 		go l.serveConn(c, h)
@@ -234,32 +247,38 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 
 // admit gives c a slot: a free one, one of a connection whose peer has
 // gone although its goroutine has not noticed yet, or the slot of the
-// connection idle longest, which is closed. It reports false once the
-// listener is closed.
-func (l *tcpListener) admit(c *tcpConn) bool {
+// connection idle longest, which is closed. A connection with bytes
+// waiting in its socket (sent and perhaps closed since) is never evicted:
+// its goroutine reads it to the end or to a wait, and admit reports
+// false until then (l.changed tells when to try again). closed reports
+// that the listener is closed.
+func (l *tcpListener) admit(c *tcpConn) (ok, closed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return false
+		return false, true
 	}
+	var victim *tcpConn
 	if l.used >= l.cfg.MaxConns {
-		for x := range l.open {
-			if !x.released && peerGone(x.conn) {
-				x.released = true
-				l.used--
-			}
-		}
-	}
-	if l.used >= l.cfg.MaxConns {
-		var victim *tcpConn
 		for x := range l.open {
 			if x.released {
 				continue
 			}
-			if victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
-				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq {
+			gone, unread := peekConn(x.conn)
+			switch {
+			case gone:
+				x.released = true
+				l.used--
+			case unread:
+			case victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
+				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq:
 				victim = x
 			}
+		}
+	}
+	if l.used >= l.cfg.MaxConns {
+		if victim == nil {
+			return false, false
 		}
 		idle := time.Duration(l.stamp() - victim.lastRead.Load()).Round(time.Millisecond)
 		l.killLocked(victim, &closeError{kind: ErrTooManyConns,
@@ -269,7 +288,16 @@ func (l *tcpListener) admit(c *tcpConn) bool {
 	c.seq = l.seq
 	l.used++
 	l.open[c] = struct{}{}
-	return true
+	return true, false
+}
+
+// change wakes a newcomer waiting for a slot to try again: a slot was
+// freed, or a connection read what waited in its socket.
+func (l *tcpListener) change() {
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
 }
 
 // killLocked closes c for a reason (once) and frees its slot and its
@@ -287,6 +315,7 @@ func (l *tcpListener) killLocked(c *tcpConn, why error) {
 	l.letGo(c.held.Swap(0))
 	l.dropped.Add(1)
 	c.conn.Close()
+	l.change()
 }
 
 // releaseAfter is how many bytes of frame buffers let go make the
@@ -408,6 +437,7 @@ func (l *tcpListener) serveConn(c *tcpConn, h func(*Packet)) {
 	}
 	why := c.why
 	l.mu.Unlock()
+	l.change()
 	l.letGo(c.held.Swap(0))
 	c.conn.Close()
 	switch {
@@ -437,6 +467,7 @@ func (l *tcpListener) Close() error {
 		c.conn.Close()
 	}
 	l.mu.Unlock()
+	l.change()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -476,6 +507,7 @@ func (c *tcpConn) reading(partial bool, have int) {
 	case c.frameStart.Load() != 0:
 		c.frameStart.Store(0)
 	}
+	c.l.change()
 	if c.l.waiting != nil {
 		c.l.waiting(c, partial, have)
 	}

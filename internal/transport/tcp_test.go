@@ -352,3 +352,44 @@ func TestTCPFrameBuffersCapped(t *testing.T) {
 		t.Errorf("%d bytes of frame buffers kept by idle connections", held)
 	}
 }
+
+// A connection whose bytes wait unread in its socket is never evicted,
+// even after its peer has gone: with one slot, clients that connect,
+// send and close one after another are all read to the end, a newcomer
+// waiting for the slot rather than evicting one that has data unread.
+func TestTCPNoEvictionWithDataUnread(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot peek at a socket: any connection may be evicted")
+	}
+	const clients = 300
+	events := make(chan ConnEvent, 4*clients)
+	l, err := Listen(context.Background(), Endpoint{Proto: TCP, Host: "127.0.0.1"},
+		ListenConfig{MaxConns: 1, OnConn: func(e ConnEvent) { events <- e }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := serve(t, l)
+	for range clients {
+		c, err := net.Dial("tcp", l.Addr().HostPort())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(slip.Append(nil, msg("/s"))); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for i := range clients {
+		if p := next(t, pkts); !bytes.Equal(p.Data, msg("/s")) {
+			t.Fatalf("packet %d: %q", i, p.Data)
+		}
+	}
+	for len(events) > 0 {
+		if e := <-events; e.Err != nil {
+			t.Errorf("event: %+v (%v)", e, e.Err)
+		}
+	}
+	if st := l.Stats(); st.Conns != clients || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

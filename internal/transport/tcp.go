@@ -91,7 +91,17 @@ var (
 	// ErrBuffersFull: unfinished frames on all connections together
 	// passed MaxBuffered, and this connection's had waited longest.
 	ErrBuffersFull = errors.New("frame buffers full")
+	// ErrNotReading: replies to this connection piled up past
+	// replyQueueLimit because its peer does not read them.
+	ErrNotReading = errors.New("not reading its replies")
 )
+
+// replyQueueLimit is the most bytes of replies a connection may have
+// waiting to be written, beyond what the system's socket buffers hold:
+// two maximum-size frames (one SLIP-escaped), at least 256 KiB. A peer
+// that lets more pile up is not reading its replies and is closed, so a
+// reply never waits on a peer.
+func replyQueueLimit(maxFrame int) int { return max(256<<10, 2*maxFrame+2) }
 
 // closeError is why the listener closed a connection: a message of its
 // own that wraps one of the errors above.
@@ -494,8 +504,12 @@ type tcpConn struct {
 	released bool  // its slot is free again; l.mu
 	why      error // why the listener closed it; l.mu
 
-	wmu  sync.Mutex
-	wbuf []byte
+	// Replies waiting for the writer (flush), whether one runs, and why
+	// replies fail from now on; wmu.
+	wmu     sync.Mutex
+	wq      []byte
+	writing bool
+	werr    error
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
@@ -531,11 +545,61 @@ func (c *tcpConn) hold(delta int) error {
 	return nil
 }
 
-// reply writes p back on the connection in its framing.
+// reply queues p, framed, for the connection's writer, which it starts
+// when none runs: it never waits on the peer, so one that does not read
+// cannot hold up the caller (dump's pipeline, serving every connection).
+// A peer whose replies pile up past replyQueueLimit is closed
+// (ErrNotReading).
 func (c *tcpConn) reply(_ *Source, p []byte) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wbuf = AppendFrame(c.wbuf[:0], p, c.framing)
-	_, err := c.conn.Write(c.wbuf)
-	return err
+	if c.werr != nil {
+		c.wmu.Unlock()
+		return c.werr
+	}
+	c.wq = AppendFrame(c.wq, p, c.framing)
+	n := len(c.wq)
+	if n > replyQueueLimit(c.l.cfg.MaxFrame) {
+		c.werr = &closeError{kind: ErrNotReading,
+			msg: fmt.Sprintf("not reading its replies (%d bytes waiting)", n)}
+		c.wq = nil
+		err := c.werr
+		c.wmu.Unlock()
+		c.l.mu.Lock()
+		if _, ok := c.l.open[c]; ok {
+			c.l.killLocked(c, err)
+		} else {
+			c.conn.Close()
+		}
+		c.l.mu.Unlock()
+		return err
+	}
+	if !c.writing {
+		c.writing = true
+		go c.flush()
+	}
+	c.wmu.Unlock()
+	return nil
+}
+
+// flush writes the queued replies until none is left or a write fails,
+// and lets go of a queue grown large.
+func (c *tcpConn) flush() {
+	var spare []byte
+	c.wmu.Lock()
+	for len(c.wq) > 0 && c.werr == nil {
+		buf := c.wq
+		c.wq = spare[:0]
+		c.wmu.Unlock()
+		_, err := c.conn.Write(buf)
+		c.wmu.Lock()
+		if err != nil && c.werr == nil {
+			c.werr = err
+		}
+		spare = buf
+	}
+	c.writing = false
+	if cap(c.wq) > keepFrameBuffer || c.werr != nil {
+		c.wq = nil
+	}
+	c.wmu.Unlock()
 }

@@ -393,3 +393,92 @@ func TestTCPNoEvictionWithDataUnread(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A reply never waits on its peer: with every packet echoed by one
+// goroutine (as dump's pipeline does), a client that floods large frames
+// and never reads its echoes is closed as not reading them, and another
+// client's packet still comes through.
+func TestTCPReplyNeverBlocks(t *testing.T) {
+	events := make(chan ConnEvent, 16)
+	l, err := Listen(context.Background(), Endpoint{Proto: TCP, Host: "127.0.0.1"},
+		ListenConfig{OnConn: func(e ConnEvent) {
+			select {
+			case events <- e:
+			default:
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := make(chan Packet, 4), make(chan Packet, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Serve(func(p *Packet) {
+			c := *p
+			c.Data = bytes.Clone(p.Data)
+			in <- c
+		})
+	}()
+	go func() { // the pipeline: one goroutine echoes every packet
+		for p := range in {
+			_ = p.Source.Reply(p.Data)
+			out <- p
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve after Close: %v", err)
+		}
+		close(in)
+	})
+	guard := time.After(60 * time.Second) // failure guard only
+	mute, err := net.Dial("tcp", l.Addr().HostPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	frame := slip.Append(nil, append(msg("/f"), make([]byte, 60000)...))
+	go func() {
+		for {
+			if _, err := mute.Write(frame); err != nil {
+				return // closed by the server
+			}
+		}
+	}()
+	// Wait for the mute client to be closed, then send the probe; every
+	// packet delivered meanwhile is taken, so the pipeline never waits
+	// on the test.
+	var probe net.Conn
+	for {
+		select {
+		case e := <-events:
+			if e.Opened {
+				continue
+			}
+			if e.Source.String() != mute.LocalAddr().String() || !errors.Is(e.Err, ErrNotReading) ||
+				!strings.HasPrefix(e.Err.Error(), "not reading its replies (") {
+				t.Fatalf("event %+v (%v), want %s not reading its replies", e, e.Err, mute.LocalAddr())
+			}
+			if probe, err = net.Dial("tcp", l.Addr().HostPort()); err != nil {
+				t.Fatal(err)
+			}
+			defer probe.Close()
+			if _, err := probe.Write(slip.Append(nil, msg("/probe"))); err != nil {
+				t.Fatal(err)
+			}
+		case p := <-out:
+			if probe != nil && p.Source.String() == probe.LocalAddr().String() {
+				if !bytes.Equal(p.Data, msg("/probe")) {
+					t.Fatalf("probe came as %q", p.Data)
+				}
+				return
+			}
+		case <-guard:
+			if probe == nil {
+				t.Fatal("the client not reading its replies was not closed: replies wait on it")
+			}
+			t.Fatal("the probe was not delivered")
+		}
+	}
+}

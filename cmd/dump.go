@@ -417,6 +417,8 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 				flag = " (--max-conns)"
 			case errors.Is(e.Err, transport.ErrFrameTimeout):
 				flag = " (--frame-timeout)"
+			case errors.Is(e.Err, transport.ErrNotReading):
+				flag = " (--echo)"
 			}
 			fprintSafe(w, "oscli: %s: %v%s; connection closed\n", e.Source, e.Err, flag)
 		case !verbose:

@@ -60,22 +60,23 @@ func raiseRecvBuffer(conn *net.UDPConn, want int) int {
 	return got
 }
 
-// peerGone reports whether the peer of c has closed or reset the
-// connection with nothing left to read: a look at the socket that does
-// not consume or wait, so the listener can count the slot free before
-// the connection's goroutine has noticed.
-func peerGone(c *net.TCPConn) bool {
+// peekConn looks at the socket of c without consuming or waiting: gone
+// when its peer has closed or reset the connection with nothing left to
+// read (the listener can count the slot free before the connection's
+// goroutine has noticed), unread when bytes wait in it (the connection
+// must not be evicted: they would be lost).
+func peekConn(c *net.TCPConn) (gone, unread bool) {
 	rc, err := c.SyscallConn()
 	if err != nil {
-		return true
+		return true, false
 	}
-	gone := false
 	var b [1]byte
 	if err := rc.Control(func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		unread = n > 0
 		gone = n == 0 && err == nil || err != nil && err != syscall.EAGAIN && err != syscall.EWOULDBLOCK && err != syscall.EINTR
 	}); err != nil {
-		return true
+		return true, false
 	}
-	return gone
+	return gone, unread
 }

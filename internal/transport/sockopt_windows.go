@@ -47,6 +47,7 @@ func raiseRecvBuffer(conn *net.UDPConn, want int) int {
 	return want
 }
 
-// peerGone cannot look at a socket without reading on Windows: a closed
-// peer's slot frees when its goroutine notices.
-func peerGone(c *net.TCPConn) bool { return false }
+// peekConn cannot look at a socket without reading on Windows: a closed
+// peer's slot frees when its goroutine notices, and any connection may be
+// evicted.
+func peekConn(c *net.TCPConn) (gone, unread bool) { return false, false }

@@ -107,7 +107,17 @@ var (
 	// ErrBuffersFull: unfinished frames on all connections together
 	// passed MaxBuffered, and this connection's had waited longest.
 	ErrBuffersFull = errors.New("frame buffers full")
+	// ErrNotReading: replies to this connection piled up past
+	// replyQueueLimit because its peer does not read them.
+	ErrNotReading = errors.New("not reading its replies")
 )
+
+// replyQueueLimit is the most bytes of replies a connection may have
+// waiting to be written, beyond what the system's socket buffers hold:
+// two maximum-size frames (one SLIP-escaped), at least 256 KiB. A peer
+// that lets more pile up is not reading its replies and is closed, so a
+// reply never waits on a peer.
+func replyQueueLimit(maxFrame int) int { return max(256<<10, 2*maxFrame+2) }
 
 // closeError is why the listener closed a connection: a message of its
 // own that wraps one of the errors above.
@@ -148,6 +158,9 @@ type tcpListener struct {
 	seq    uint64
 	closed bool
 	reaper clock.Timer
+	// changed wakes Serve when, with every slot taken and no connection
+	// evictable, one may have become free or evictable.
+	changed chan struct{}
 
 	// waiting, when set (by tests, before Serve), is told each time a
 	// connection is about to wait for bytes: the ready signal for moving
@@ -198,7 +211,7 @@ func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener
 		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
 	}
 	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
-		open: map[*tcpConn]struct{}{}, dual: dual}
+		open: map[*tcpConn]struct{}{}, dual: dual, changed: make(chan struct{}, 1)}
 	if l.clk == nil {
 		l.clk = clock.Real
 	}
@@ -260,9 +273,19 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 		ap := unmapAddrPort(conn.RemoteAddr().(*net.TCPAddr).AddrPort())
 		c.src = Source{proto: TCP, name: ap.String(), addr: ap, r: c}
 		c.lastRead.Store(l.stamp())
-		if !l.admit(c) {
-			conn.Close()
-			return nil
+		// With no slot to give, the newcomer waits, unread, until one
+		// frees or a connection becomes evictable; later ones wait in
+		// the accept queue.
+		for {
+			ok, closed := l.admit(c)
+			if closed {
+				conn.Close()
+				return nil
+			}
+			if ok {
+				break
+			}
+			<-l.changed
 		}
 		l.wg.Add(1)
 		go l.serveConn(c, h)
@@ -271,42 +294,57 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 
 // admit gives c a slot: a free one, one of a connection whose peer has
 // gone although its goroutine has not noticed yet, or the slot of the
-// connection idle longest, which is closed. It reports false once the
-// listener is closed.
-func (l *tcpListener) admit(c *tcpConn) bool {
+// connection idle longest, which is closed. A connection with bytes
+// waiting in its socket (sent and perhaps closed since) is never evicted:
+// its goroutine reads it to the end or to a wait, and admit reports
+// false until then (l.changed tells when to try again). closed reports
+// that the listener is closed.
+func (l *tcpListener) admit(c *tcpConn) (ok, closed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return false
+		return false, true
 	}
+	var victim *tcpConn
 	if l.used >= l.cfg.MaxConns {
-		for x := range l.open {
-			if !x.released && peerGone(x.conn) {
-				x.released = true
-				l.used--
-			}
-		}
-	}
-	if l.used >= l.cfg.MaxConns {
-		var victim *tcpConn
 		for x := range l.open {
 			if x.released {
 				continue
 			}
-			if victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
-				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq {
+			gone, unread := peekConn(x.conn)
+			switch {
+			case gone:
+				x.released = true
+				l.used--
+			case unread:
+			case victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
+				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq:
 				victim = x
 			}
 		}
+	}
+	if l.used >= l.cfg.MaxConns {
+		if victim == nil {
+			return false, false
+		}
 		idle := time.Duration(l.stamp() - victim.lastRead.Load()).Round(time.Millisecond)
 		l.killLocked(victim, &closeError{kind: ErrTooManyConns,
-			msg: fmt.Sprintf("evicted for %s: the longest idle (%v) of %d connections", c.src, idle, l.cfg.MaxConns)})
+			msg: fmt.Sprintf("evicted for %s: the longest idle (%v) of %d %s", c.src, idle, l.cfg.MaxConns, connections(l.cfg.MaxConns))})
 	}
 	l.seq++
 	c.seq = l.seq
 	l.used++
 	l.open[c] = struct{}{}
-	return true
+	return true, false
+}
+
+// change wakes a newcomer waiting for a slot to try again: a slot was
+// freed, or a connection read what waited in its socket.
+func (l *tcpListener) change() {
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
 }
 
 // killLocked closes c for a reason (once) and frees its slot and its
@@ -324,6 +362,7 @@ func (l *tcpListener) killLocked(c *tcpConn, why error) {
 	l.letGo(c.held.Swap(0))
 	l.dropped.Add(1)
 	c.conn.Close()
+	l.change()
 }
 
 // releaseAfter is how many bytes of frame buffers let go make the
@@ -445,6 +484,7 @@ func (l *tcpListener) serveConn(c *tcpConn, h func(*Packet)) {
 	}
 	why := c.why
 	l.mu.Unlock()
+	l.change()
 	l.letGo(c.held.Swap(0))
 	c.conn.Close()
 	switch {
@@ -474,6 +514,7 @@ func (l *tcpListener) Close() error {
 		c.conn.Close()
 	}
 	l.mu.Unlock()
+	l.change()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -500,9 +541,13 @@ type tcpConn struct {
 	released bool  // its slot is free again; l.mu
 	why      error // why the listener closed it; l.mu
 
+	// Replies waiting for the writer (flush), whether one runs, and why
+	// replies fail from now on; wmu.
 	wmu     sync.Mutex
-	wbuf    []byte
-	replied bool // a reply went out on the connection; wmu
+	wq      []byte
+	writing bool
+	werr    error
+	replied bool // a reply was queued: later ones get a leading END
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
@@ -514,6 +559,7 @@ func (c *tcpConn) reading(partial bool, have int) {
 	case c.frameStart.Load() != 0:
 		c.frameStart.Store(0)
 	}
+	c.l.change()
 	if c.l.waiting != nil {
 		c.l.waiting(c, partial, have)
 	}
@@ -537,12 +583,70 @@ func (c *tcpConn) hold(delta int) error {
 	return nil
 }
 
-// reply writes p back on the connection in its framing.
+// reply queues p, framed, for the connection's writer, which it starts
+// when none runs: it never waits on the peer, so one that does not read
+// cannot hold up the caller (dump's pipeline, serving every connection).
+// A peer whose replies pile up past replyQueueLimit is closed
+// (ErrNotReading).
 func (c *tcpConn) reply(_ *Source, p []byte) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wbuf = appendConnFrame(c.wbuf[:0], p, c.framing, !c.replied)
+	if c.werr != nil {
+		c.wmu.Unlock()
+		return c.werr
+	}
+	c.wq = appendConnFrame(c.wq, p, c.framing, !c.replied)
 	c.replied = true
-	_, err := c.conn.Write(c.wbuf)
-	return err
+	n := len(c.wq)
+	if n > replyQueueLimit(c.l.cfg.MaxFrame) {
+		c.werr = &closeError{kind: ErrNotReading,
+			msg: fmt.Sprintf("not reading its replies (%d bytes waiting)", n)}
+		c.wq = nil
+		err := c.werr
+		c.wmu.Unlock()
+		c.l.mu.Lock()
+		if _, ok := c.l.open[c]; ok {
+			c.l.killLocked(c, err)
+		} else {
+			c.conn.Close()
+		}
+		c.l.mu.Unlock()
+		return err
+	}
+	if !c.writing {
+		c.writing = true
+		go c.flush()
+	}
+	c.wmu.Unlock()
+	return nil
+}
+
+// flush writes the queued replies until none is left or a write fails,
+// and lets go of a queue grown large.
+func (c *tcpConn) flush() {
+	var spare []byte
+	c.wmu.Lock()
+	for len(c.wq) > 0 && c.werr == nil {
+		buf := c.wq
+		c.wq = spare[:0]
+		c.wmu.Unlock()
+		_, err := c.conn.Write(buf)
+		c.wmu.Lock()
+		if err != nil && c.werr == nil {
+			c.werr = err
+		}
+		spare = buf
+	}
+	c.writing = false
+	if cap(c.wq) > keepFrameBuffer || c.werr != nil {
+		c.wq = nil
+	}
+	c.wmu.Unlock()
+}
+
+// connections is the word for n connections.
+func connections(n int) string {
+	if n == 1 {
+		return "connection"
+	}
+	return "connections"
 }

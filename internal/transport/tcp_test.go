@@ -352,3 +352,133 @@ func TestTCPFrameBuffersCapped(t *testing.T) {
 		t.Errorf("%d bytes of frame buffers kept by idle connections", held)
 	}
 }
+
+// A connection whose bytes wait unread in its socket is never evicted,
+// even after its peer has gone: with one slot, clients that connect,
+// send and close one after another are all read to the end, a newcomer
+// waiting for the slot rather than evicting one that has data unread.
+func TestTCPNoEvictionWithDataUnread(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot peek at a socket: any connection may be evicted")
+	}
+	const clients = 300
+	events := make(chan ConnEvent, 4*clients)
+	l, err := Listen(context.Background(), Endpoint{Proto: TCP, Host: "127.0.0.1"},
+		ListenConfig{MaxConns: 1, OnConn: func(e ConnEvent) { events <- e }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := serve(t, l)
+	for range clients {
+		c, err := net.Dial("tcp", l.Addr().HostPort())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(slip.Append(nil, msg("/s"))); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for i := range clients {
+		if p := next(t, pkts); !bytes.Equal(p.Data, msg("/s")) {
+			t.Fatalf("packet %d: %q", i, p.Data)
+		}
+	}
+	for len(events) > 0 {
+		if e := <-events; e.Err != nil {
+			t.Errorf("event: %+v (%v)", e, e.Err)
+		}
+	}
+	if st := l.Stats(); st.Conns != clients || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A reply never waits on its peer: with every packet echoed by one
+// goroutine (as dump's pipeline does), a client that floods large frames
+// and never reads its echoes is closed as not reading them, and another
+// client's packet still comes through.
+func TestTCPReplyNeverBlocks(t *testing.T) {
+	events := make(chan ConnEvent, 16)
+	l, err := Listen(context.Background(), Endpoint{Proto: TCP, Host: "127.0.0.1"},
+		ListenConfig{OnConn: func(e ConnEvent) {
+			select {
+			case events <- e:
+			default:
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := make(chan Packet, 4), make(chan Packet, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Serve(func(p *Packet) {
+			c := *p
+			c.Data = bytes.Clone(p.Data)
+			in <- c
+		})
+	}()
+	go func() { // the pipeline: one goroutine echoes every packet
+		for p := range in {
+			_ = p.Source.Reply(p.Data)
+			out <- p
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve after Close: %v", err)
+		}
+		close(in)
+	})
+	guard := time.After(60 * time.Second) // failure guard only
+	mute, err := net.Dial("tcp", l.Addr().HostPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	frame := slip.Append(nil, append(msg("/f"), make([]byte, 60000)...))
+	go func() {
+		for {
+			if _, err := mute.Write(frame); err != nil {
+				return // closed by the server
+			}
+		}
+	}()
+	// Wait for the mute client to be closed, then send the probe; every
+	// packet delivered meanwhile is taken, so the pipeline never waits
+	// on the test.
+	var probe net.Conn
+	for {
+		select {
+		case e := <-events:
+			if e.Opened {
+				continue
+			}
+			if e.Source.String() != mute.LocalAddr().String() || !errors.Is(e.Err, ErrNotReading) ||
+				!strings.HasPrefix(e.Err.Error(), "not reading its replies (") {
+				t.Fatalf("event %+v (%v), want %s not reading its replies", e, e.Err, mute.LocalAddr())
+			}
+			if probe, err = net.Dial("tcp", l.Addr().HostPort()); err != nil {
+				t.Fatal(err)
+			}
+			defer probe.Close()
+			if _, err := probe.Write(slip.Append(nil, msg("/probe"))); err != nil {
+				t.Fatal(err)
+			}
+		case p := <-out:
+			if probe != nil && p.Source.String() == probe.LocalAddr().String() {
+				if !bytes.Equal(p.Data, msg("/probe")) {
+					t.Fatalf("probe came as %q", p.Data)
+				}
+				return
+			}
+		case <-guard:
+			if probe == nil {
+				t.Fatal("the client not reading its replies was not closed: replies wait on it")
+			}
+			t.Fatal("the probe was not delivered")
+		}
+	}
+}

@@ -19,7 +19,7 @@ const module = "github.com/oscli/oscli"
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
-	stdOnly := map[string]bool{"osc": true, "match": true, "hexdump": true, "slip": true, "testvec": true, "clock": true, "config": true, "termsafe": true, "suggest": true}
+	stdOnly := map[string]bool{"osc": true, "match": true, "hexdump": true, "slip": true, "testvec": true, "clock": true, "config": true, "termsafe": true, "suggest": true, "roff": true}
 	allowedInternal := map[string][]string{
 		"osc":       {"termsafe"}, // std-only packages may use other std-only ones listed here
 		"config":    {"suggest"},

@@ -53,13 +53,13 @@ func GenerateDocs(dir string, getenv func(string) string) (map[string][]byte, er
 			return
 		}
 		c.InitDefaultHelpFlag() // cobra adds -h when a command runs; --help lists it
-		files["man/"+manName(c)+".1"] = commandPage(c, day, schema(root)).render()
+		files["man/"+manName(c)+".1"] = commandPage(c, day, schema(root)).Render()
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
 	}
 	walk(root)
-	files["man/oscli-json.5"] = jsonPage(day).render()
+	files["man/oscli-json.5"] = jsonPage(day).Render()
 	if dir != "" {
 		for name, data := range files {
 			path := filepath.Join(dir, name)

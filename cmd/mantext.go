@@ -1,5 +1,7 @@
 package cmd
 
+import "github.com/oscli/oscli/internal/roff"
+
 // What the man pages say beyond each command's --help: oscli(1)'s
 // targets, text syntax, exit status, environment and files, each
 // command's exit status, and oscli-json(5). README.md says the same for
@@ -19,25 +21,25 @@ OSCLI_ variable, or a config file that is missing or cannot be parsed`
 func manExtras() map[string]manExtra {
 	return map[string]manExtra{
 		"oscli": {
-			sections: []manSection{
-				{"TARGETS", targetsText()},
-				{"TEXT SYNTAX", textSyntax()},
+			sections: []roff.Section{
+				{Title: "TARGETS", Blocks: targetsText()},
+				{Title: "TEXT SYNTAX", Blocks: textSyntax()},
 			},
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
 					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
 					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
 				),
-				para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
+				roff.Para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
 "oscli: hint: ..."; warnings are "oscli: warning: ..." lines.`),
 			},
-			env: []manBlock{
-				para(`A flag not given on the command line comes from the environment, else from
+			env: []roff.Block{
+				roff.Para(`A flag not given on the command line comes from the environment, else from
 the config file, else its default: flag > environment > file > default. An
 empty variable counts as unset.`),
-				dl(
+				roff.DL(
 					"OSCLI_CONFIG", "the config file to read when --config is not given; it must exist",
 					"OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO, OSCLI_COLOR, OSCLI_VERBOSE", "the shared settings: --host, --port, --proto, --color and --verbose, for every command that has the flag",
 					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench or replay: the command and the flag's
@@ -55,26 +57,26 @@ warning naming the one it may have meant.`,
 					"TERM", "dumb turns colour off when --color is auto",
 					"XDG_CONFIG_HOME", "where the config file is looked for (see FILES); HOME/.config when it is not set",
 				),
-				para(`A variable's value must suit its flag (a whole number for --count, a
+				roff.Para(`A variable's value must suit its flag (a whole number for --count, a
 duration with a unit for --timeout, one of the listed words for --time);
 otherwise the command stops with a usage error naming the variable (exit 2).
 A value of the right type that the command refuses (OSCLI_PORT=99999) is
 a usage error whose hint names the variable. version, --version, help and
 completion read no OSCLI_ variable and no config file.`),
 			},
-			files: []manBlock{
-				dl(
+			files: []roff.Block{
+				roff.DL(
 					"$XDG_CONFIG_HOME/oscli/config.yaml", `the config file, read when present (~/.config/oscli/config.yaml when
 XDG_CONFIG_HOME is not set). --config FILE or OSCLI_CONFIG name another file,
 which must exist. It is YAML; a file whose name ends in .json or .toml is
 read as JSON or TOML.`,
 				),
-				para(`The shared settings (host, port, proto, color, verbose) may sit at the top
+				roff.Para(`The shared settings (host, port, proto, color, verbose) may sit at the top
 level; every other flag goes under its command's section (dump:, send:,
 bundle:, bench:, replay:), with the flag's name as the key and a list for a
 repeatable flag. Within the file, a command's value wins over a shared one.
 targets: at the top level names destinations for @name.`),
-				verbatim(`port: 9000                   # dump listens on 9000, send sends there
+				roff.Verbatim(`port: 9000                   # dump listens on 9000, send sends there
 color: never
 targets:
   mixer: osc.udp://192.168.1.20:10023
@@ -85,7 +87,7 @@ dump:
 replay:
   loop: 3
   port: 9001                 # replay alone sends to 9001`),
-				para(`Every command reads the file, so a mistake in it never breaks a command: an
+				roff.Para(`Every command reads the file, so a mistake in it never breaks a command: an
 unknown key, a command's flag at the top level, a section for an unknown
 command or a wrongly typed value gets one warning line on stderr naming it,
 in every run, and is ignored. A file that is not valid YAML is a usage
@@ -94,93 +96,93 @@ error for the commands that read it; version, help and completion do not.`),
 			seeAlso: []string{"oscli-json(5)"},
 		},
 		"oscli dump": {
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP (whatever --count says), after --count packets, or at --timeout when no --count was given; malformed packets are reported and counted and do not change the exit status",
 					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets came (\"oscli: error: --timeout 5s passed with 0 of 1 packets\", after the summary)",
 					"2", usageExit,
 				),
-				para(sharedCodes),
+				roff.Para(sharedCodes),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
 		"oscli send": {
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "every message was sent; with --reply, at least one reply came (with -n N, N replies)",
 					"1", "runtime failure (network, I/O); with -, some lines could not be sent: each is reported with its line number, and the others went out; with --reply, no reply came within --timeout, or fewer than -n N",
 					"2", usageExit+"; nothing is sent",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --repeat 0",
 				),
-				para(sharedCodes),
+				roff.Para(sharedCodes),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
 		"oscli bundle": {
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "the bundle was sent",
 					"1", "runtime failure (network, I/O), or a bad line on stdin: every bad line is reported and nothing is sent",
 					"2", usageExit+"; nothing is sent",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 				),
-				para(sharedCodes),
+				roff.Para(sharedCodes),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
 		"oscli bench": {
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "the run finished and the report was printed; loss does not change the exit status",
 					"1", "runtime failure (network, I/O)",
 					"2", usageExit,
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 				),
-				para(sharedCodes),
+				roff.Para(sharedCodes),
 			},
 		},
 		"oscli replay": {
-			exit: []manBlock{
-				dl(
+			exit: []roff.Block{
+				roff.DL(
 					"0", "the recording was played; records that could not be read were reported and skipped, so a recording cut short by a crash replays",
 					"1", "runtime failure: the file cannot be opened or read, or a network error",
 					"2", usageExit,
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP), for example during --loop 0",
 				),
-				para(sharedCodes),
+				roff.Para(sharedCodes),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
 	}
 }
 
-func targetsText() []manBlock {
-	return []manBlock{
-		para(`TARGET (send, bundle, bench, replay) and LISTEN (dump) are one word before
+func targetsText() []roff.Block {
+	return []roff.Block{
+		roff.Para(`TARGET (send, bundle, bench, replay) and LISTEN (dump) are one word before
 the OSC address or the file; it never starts with '/'. It is one of:`),
-		dl(
+		roff.DL(
 			"9000", "a port, on 127.0.0.1 to send to, on 0.0.0.0 to listen on",
 			"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
 			"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
 			"@name", "a destination named under targets: in the config file",
 		),
-		para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
+		roff.Para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
 each other: dump listens on 0.0.0.0:8000 over UDP, and send, bundle, bench
 and replay send to 127.0.0.1:8000.`),
 	}
 }
 
-func textSyntax() []manBlock {
-	return []manBlock{
-		para(`Every message dump prints is a line that oscli send accepts, as arguments
+func textSyntax() []roff.Block {
+	return []roff.Block{
+		roff.Para(`Every message dump prints is a line that oscli send accepts, as arguments
 or as a line on stdin, and that encodes to the same bytes. It is always
 typed:`),
-		verbatim(`/1/fader f:0.5
+		roff.Verbatim(`/1/fader f:0.5
 /my/pattern i:1 i:3 s:"a string" f:11.3
 /mix i:1 [ i:2 f:0.5 ] s:z T N
 /title s:$'\x1b[2Jhi\nthere'`),
-		subhead("Arguments"),
-		dl(
+		roff.Subhead("Arguments"),
+		roff.DL(
 			"i:42 h:-1", "int32, int64: decimal, or 0x hex (i:0xffffffff is -1); a leading 0 is not octal",
 			"f:0.5 d:3.14", "float32, float64: printed in the shortest form that round-trips; Inf, -Inf, NaN; a NaN with another payload prints its bits, f:NaN:0xffc00001",
 			"s:text S:symbol", "string, symbol: quoted as a POSIX shell needs (see Quoting); s: is the empty string",
@@ -191,13 +193,13 @@ typed:`),
 			"T F N I", "true, false, nil, impulse: bare words",
 			"[ ]", "an array around its contents, nested up to 32 deep",
 		),
-		para(`Untyped words are inferred: an integer in int32 range is i, a larger one h,
+		roff.Para(`Untyped words are inferred: an integer in int32 range is i, a larger one h,
 a number with '.' or an exponent is f, true and false are T and F, nil is
 N, anything else is a string. Use s: to force a string (s:42, s:true,
 s:/path).`),
-		subhead("Time tags (WHEN)"),
-		para(`WHEN, for --at and t:, is one of:`),
-		dl(
+		roff.Subhead("Time tags (WHEN)"),
+		roff.Para(`WHEN, for --at and t:, is one of:`),
+		roff.DL(
 			"immediately", "OSC's special time tag 0x0000000000000001; the default",
 			"now", "the current time",
 			"+10s, -250ms, 1m30s", "relative to now",
@@ -206,10 +208,10 @@ s:/path).`),
 			"0x0000000000000001", "0x and 16 hex digits: the raw NTP value",
 			"@1700000000.5", "Unix seconds, up to nanoseconds",
 		),
-		subhead("Quoting"),
-		para(`A printed line pastes into bash or zsh and reads back identically through
+		roff.Subhead("Quoting"),
+		roff.Para(`A printed line pastes into bash or zsh and reads back identically through
 oscli send -:`),
-		bullets{
+		roff.Bullets{
 			"words made only of letters, digits and %+,-./:=@^_ are printed bare;",
 			"other printable text goes in double quotes, or in single quotes when it contains a double quote, dollar sign, backquote, backslash or exclamation mark;",
 			`text with control characters, invalid UTF-8 or invisible Unicode (bidi
@@ -219,8 +221,8 @@ cursor or recolour the terminal;`,
 			`addresses follow the same rules, so a pattern like "/mix/*/gain[1-4]" is
 quoted and the shell does not glob it.`,
 		},
-		subhead("Lines on stdin"),
-		para(`send - reads lines with the same rules (it does not expand variables),
+		roff.Subhead("Lines on stdin"),
+		roff.Para(`send - reads lines with the same rules (it does not expand variables),
 skips blank lines and # comments, and skips dump's time and sender columns.
 dump's bundle headers start with #, so piping dump's text into send -
 re-sends a bundle's messages one by one; use --json to keep bundles whole
@@ -231,27 +233,27 @@ empty one: the text syntax cannot express its absence.`),
 }
 
 // jsonPage is oscli-json(5): the JSON-lines format.
-func jsonPage(date string) *manPage {
-	return &manPage{
-		name: "oscli-json", section: "5", date: date,
-		summary: "JSON lines written by oscli dump --json and read by send, bundle and replay",
-		sections: []manSection{
-			{"SYNOPSIS", []manBlock{rawRoff(".nf\n" +
-				bold("oscli dump --json") + "\n" +
-				bold("oscli dump --record") + " " + ital("FILE") + "\n" +
-				bold("oscli send --json -") + "\n" +
-				bold("oscli bundle --json -") + "\n" +
-				bold("oscli replay") + " " + ital("FILE") + "\n" +
+func jsonPage(date string) *roff.Page {
+	return &roff.Page{
+		Name: "oscli-json", Section: "5", Date: date,
+		Summary: "JSON lines written by oscli dump --json and read by send, bundle and replay",
+		Sections: []roff.Section{
+			{Title: "SYNOPSIS", Blocks: []roff.Block{roff.Raw(".nf\n" +
+				roff.Bold("oscli dump --json") + "\n" +
+				roff.Bold("oscli dump --record") + " " + roff.Italic("FILE") + "\n" +
+				roff.Bold("oscli send --json -") + "\n" +
+				roff.Bold("oscli bundle --json -") + "\n" +
+				roff.Bold("oscli replay") + " " + roff.Italic("FILE") + "\n" +
 				".fi\n")}},
-			{"DESCRIPTION", []manBlock{
-				para(`oscli dump --json (--format json) writes one JSON object per packet, one
+			{Title: "DESCRIPTION", Blocks: []roff.Block{
+				roff.Para(`oscli dump --json (--format json) writes one JSON object per packet, one
 line each, flushed per packet; dump --record FILE writes the same lines to
 FILE while printing as usual. It is the format for scripts and recordings:
 send --json - and bundle --json - read it back, and replay plays it with
 its original timing.`),
-				verbatim(`{"time":"2026-11-21T18:00:00.123456789Z","from":"127.0.0.1:54321","proto":"udp","size":20,"raw":"LzEvZmFkZXIAAAAALGYAAD8AAAA=","packet":{"address":"/1/fader","types":"f","args":[0.5]}}`),
+				roff.Verbatim(`{"time":"2026-11-21T18:00:00.123456789Z","from":"127.0.0.1:54321","proto":"udp","size":20,"raw":"LzEvZmFkZXIAAAAALGYAAD8AAAA=","packet":{"address":"/1/fader","types":"f","args":[0.5]}}`),
 			}},
-			{"FIELDS", []manBlock{dl(
+			{Title: "FIELDS", Blocks: []roff.Block{roff.DL(
 				"time", "arrival, RFC 3339 with nanoseconds",
 				"from", "the sender, ip:port ([v6]:port), or a Unix socket's path",
 				"proto", "udp, tcp+slip, tcp+len or unix",
@@ -260,11 +262,11 @@ its original timing.`),
 				"packet", "the decoded message or bundle (below); absent for a malformed packet",
 				"error, offset", "for a malformed packet: why it is malformed, and the byte offset",
 			)}},
-			{"MESSAGES", []manBlock{
-				para(`A message is {"address":..., "types":..., "args":[...]}, with
+			{Title: "MESSAGES", Blocks: []roff.Block{
+				roff.Para(`A message is {"address":..., "types":..., "args":[...]}, with
 "no_typetags":true when it had no type tag string. args are JSON values
 read through types:`),
-				dl(
+				roff.DL(
 					"i h", "numbers",
 					"f d", `numbers, or the strings "NaN", "Inf", "-Inf" and "NaN:0x..." (a NaN with another payload)`,
 					"s S", `strings; invalid UTF-8 shows as U+FFFD (raw keeps the bytes), and control,
@@ -278,28 +280,28 @@ bidi and zero-width characters are \u escapes`,
 					"[ ]", "a JSON array, matching [ and ] in types",
 				),
 			}},
-			{"BUNDLES", []manBlock{
-				para(`A bundle is {"timetag":"0x...", "time":..., "elements":[...]}: timetag is
+			{Title: "BUNDLES", Blocks: []roff.Block{
+				roff.Para(`A bundle is {"timetag":"0x...", "time":..., "elements":[...]}: timetag is
 the raw NTP value (16 hex digits), time the same instant in RFC 3339 with
 nanoseconds, or "immediately"; elements are messages and bundles.`),
 			}},
-			{"READING", []manBlock{
-				para(`send --json - reads one object per line: "raw" wins when present, else
+			{Title: "READING", Blocks: []roff.Block{
+				roff.Para(`send --json - reads one object per line: "raw" wins when present, else
 "packet" is encoded, so dump --json | jq ... | send --json - works even
 after jq changed the packet and dropped raw. It also reads bare message or
 bundle objects, where timetag may be any WHEN of oscli(1) ("+1s"). A line
 that cannot be sent (a malformed packet, invalid JSON) is reported with its
 line number.`),
-				para(`bundle --json - reads message and bundle objects, the way to send nested
+				roff.Para(`bundle --json - reads message and bundle objects, the way to send nested
 bundles. replay reads the lines dump writes and uses time to space the
 packets as they arrived.`),
 			}},
-			{"EXAMPLES", []manBlock{verbatim(`oscli dump --json | jq -c 'select(.packet.address == "/1/fader") | .packet.args'
+			{Title: "EXAMPLES", Blocks: []roff.Block{roff.Verbatim(`oscli dump --json | jq -c 'select(.packet.address == "/1/fader") | .packet.args'
 oscli dump --json -n 100 > session.jsonl
 oscli send --json - < session.jsonl
 echo '{"timetag":"+5s","elements":[{"address":"/x","types":"i","args":[1]}]}' | oscli bundle --json -
 oscli replay session.jsonl --speed 2`)}},
-			{"SEE ALSO", []manBlock{rawRoff(".PP\n" + manRef("oscli", "1") + ",\n" + manRef("oscli-dump", "1") + ",\n" +
+			{Title: "SEE ALSO", Blocks: []roff.Block{roff.Raw(".PP\n" + manRef("oscli", "1") + ",\n" + manRef("oscli-dump", "1") + ",\n" +
 				manRef("oscli-send", "1") + ",\n" + manRef("oscli-bundle", "1") + ",\n" + manRef("oscli-replay", "1") + "\n")}},
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,9 +69,9 @@ type Env struct {
 	// it does.
 	done context.Context
 
-	// signals, when set (by Main), is closed once the stop signals are
-	// caught.
-	signals <-chan struct{}
+	// catchSignals, when set (by Main), catches the stop signals; it
+	// returns once they are caught, and does nothing after the first call.
+	catchSignals func()
 
 	// onStdinEOF, when set (by tests), is called when stdin has ended,
 	// before the reader looks whether the run was stopped: where a signal
@@ -119,8 +120,8 @@ func (e *Env) stderrStreams() *iostreams.IOStreams {
 // before it listens, waits or reads stdin; a one-shot send does not, and
 // is over before the signals would be caught.
 func (e *Env) awaitSignals() {
-	if e.signals != nil {
-		<-e.signals
+	if e.catchSignals != nil {
+		e.catchSignals()
 	}
 }
 
@@ -217,38 +218,37 @@ func (s *stdinReader) stoppedAtEOF() error {
 func Main(args []string, b BuildInfo) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	// signal.Notify waits for the runtime's signal thread to start and to
-	// take each signal, a tenth of a millisecond or more: it runs beside
-	// the parsing of the command line instead of before it, and every
-	// command waits for it (Env.awaitSignals) before doing anything a
-	// signal should stop cleanly. Until then a signal has its default effect,
-	// as it has while the runtime starts.
-	handled := make(chan struct{})
-	go func() {
-		var sigs []os.Signal
-		for _, s := range stopSignals {
-			if !signal.Ignored(s) {
-				sigs = append(sigs, s)
+	// The stop signals are caught when a command first waits for them
+	// (Env.awaitSignals), before it listens, waits or reads stdin: a
+	// one-shot send never does, and is spared signal.Notify's start of
+	// the runtime's signal thread. Until then a signal has its default
+	// effect, as it has while the runtime starts.
+	var once sync.Once
+	catch := func() {
+		once.Do(func() {
+			var sigs []os.Signal
+			for _, s := range stopSignals {
+				if !signal.Ignored(s) {
+					sigs = append(sigs, s)
+				}
 			}
-		}
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, sigs...)
-		close(handled)
-		// No signal.Stop: the process ends when Main returns, and Stop
-		// waits for the signal goroutine to go idle, which costs a
-		// one-shot send up to a third of its run time.
-		watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
-	}()
+			ch := make(chan os.Signal, 2)
+			signal.Notify(ch, sigs...)
+			// No signal.Stop: the process ends when Main returns, and
+			// Stop waits for the signal goroutine to go idle.
+			go watchSignals(ch, cancel, func(s os.Signal) { die(s, sigs) })
+		})
+	}
 	env := &Env{
-		In:         os.Stdin,
-		Out:        os.Stdout,
-		Err:        os.Stderr,
-		Getenv:     os.Getenv,
-		Environ:    os.Environ,
-		Clock:      clock.Real,
-		Build:      b,
-		Interfaces: transport.Interfaces,
-		signals:    handled,
+		In:           os.Stdin,
+		Out:          os.Stdout,
+		Err:          os.Stderr,
+		Getenv:       os.Getenv,
+		Environ:      os.Environ,
+		Clock:        clock.Real,
+		Build:        b,
+		Interfaces:   transport.Interfaces,
+		catchSignals: catch,
 	}
 	return Run(ctx, env, args)
 }

@@ -14,7 +14,7 @@ const module = "github.com/oscli/oscli"
 // hexdump, SLIP, clock, config and termsafe packages use only the standard
 // library (config checks settings without cobra, pflag or viper; the
 // codec's text syntax escapes with termsafe, itself std-only); only cmd
-// uses cobra and viper; only iostreams and format touch colour and TTY
+// uses cobra and the YAML parser; only iostreams and format touch colour and TTY
 // libraries; only transport uses x/net; nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
@@ -63,7 +63,7 @@ func TestLayering(t *testing.T) {
 				t.Errorf("internal/%s imports %s; it may use only the standard library", name, imp)
 			case strings.HasPrefix(imp, module+"/cmd"):
 				t.Errorf("internal/%s imports %s; arrows point from cmd to internal", name, imp)
-			case strings.Contains(imp, "spf13/cobra"), strings.Contains(imp, "spf13/viper"):
+			case strings.Contains(imp, "spf13/cobra"), strings.Contains(imp, "spf13/pflag"), strings.Contains(imp, "goccy/go-yaml"):
 				t.Errorf("internal/%s imports %s; only cmd may", name, imp)
 			case strings.HasPrefix(imp, "golang.org/x/net"):
 				if name != "transport" {

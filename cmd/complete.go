@@ -58,12 +58,12 @@ func addCompletions(env *Env, c *cobra.Command, targets bool) {
 		if !strings.HasPrefix(toComplete, "@") {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		v, err := loadConfig(env, env.configPath)
+		file, err := loadConfig(env, env.configPath)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for name, url := range config.Targets(fileSettings(v)) {
+		for name, url := range config.Targets(file.Settings) {
 			if strings.HasPrefix("@"+name, toComplete) {
 				out = append(out, "@"+name+"\t"+url)
 			}

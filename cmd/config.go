@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/oscli/oscli/internal/config"
 )
@@ -19,9 +19,9 @@ import (
 // Configuration: a flag the user did not give comes from the environment,
 // else from the config file, else its default. internal/config holds the
 // rules (shared settings, per-command sections and OSCLI_<COMMAND>_<FLAG>,
-// which value wins, what is a warning); this file reads the file with
-// viper, describes the command tree to it, prints its warnings and sets
-// the flags it resolves.
+// which value wins, what is a warning); this file reads the file,
+// describes the command tree to it, prints its warnings and sets the flags
+// it resolves.
 //
 //	port: 9000
 //	dump:
@@ -29,49 +29,113 @@ import (
 //	targets:
 //	  mixer: osc.udp://192.168.1.20:10023
 
+// configFileData is a config file read: its settings by top-level key
+// (keys in lower case at every level, so "Port" and "port" are one
+// setting and @Mixer finds "mixer"), and its path ("" for none).
+type configFileData struct {
+	Settings map[string]any
+	Path     string
+}
+
 // loadConfig reads the config file: --config FILE (which must exist), else
 // $XDG_CONFIG_HOME/oscli/config.yaml (or ~/.config/oscli/config.yaml) if
-// present. It returns an empty instance when there is none.
-func loadConfig(env *Env, explicit string) (*viper.Viper, error) {
-	v := viper.New()
+// present. It returns empty settings when there is none. The file is YAML
+// (or JSON, by its .json extension); internal/config decides what its
+// settings mean.
+func loadConfig(env *Env, explicit string) (configFileData, error) {
 	path := configFile(env, explicit)
 	if path == "" {
-		return v, nil
+		return configFileData{Settings: map[string]any{}}, nil
 	}
-	v.SetConfigFile(path)
-	if ext := filepath.Ext(path); ext == "" {
-		v.SetConfigType("yaml")
+	ext := strings.ToLower(filepath.Ext(path))
+	typ := "YAML"
+	switch ext {
+	case "", ".yaml", ".yml":
+	case ".json":
+		typ = "JSON"
+	default:
+		return configFileData{}, usageErrorf("config file %s: unknown format %q (want YAML: .yaml or .yml; or JSON: .json)", path, ext)
 	}
-	// Read here rather than by viper, to bound the size.
 	data, err := readFileMax(path, config.MaxFile, "too big for a config file")
-	if os.IsNotExist(err) {
-		return nil, usageErrorf("config file %s does not exist", path)
+	var big *fileTooBigError
+	switch {
+	case os.IsNotExist(err):
+		return configFileData{}, usageErrorf("config file %s does not exist", path)
+	case errors.As(err, &big):
+		return configFileData{}, usageErrorf("config %v", err)
+	case err != nil:
+		return configFileData{}, usageErrorf("config file %s: %v", path, err)
 	}
-	if err == nil {
-		err = v.ReadConfig(bytes.NewReader(data))
+	var raw any
+	if typ == "JSON" {
+		err = json.Unmarshal(data, &raw)
+	} else {
+		err = yaml.Unmarshal(data, &raw)
 	}
 	if err != nil {
-		var (
-			big   *fileTooBigError
-			parse viper.ConfigParseError
-		)
-		switch {
-		case errors.As(err, &big):
-			return nil, usageErrorf("config %v", err)
-		case errors.As(err, &parse):
-			// "yaml: line 2: did not find expected key", without viper's
-			// "While parsing config:".
-			typ := strings.ToUpper(strings.TrimPrefix(filepath.Ext(path), "."))
-			if typ == "" || typ == "YML" {
-				typ = "YAML"
-			}
-			why := errors.Unwrap(parse).Error()
-			why = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(why, "yaml: "), "toml: "), "json: ")
-			return nil, usageErrorf("config file %s is not valid %s: %s", path, typ, why)
-		}
-		return nil, usageErrorf("config file %s: %v", path, err)
+		return configFileData{}, usageErrorf("config file %s is not valid %s: %s", path, typ, parseWhy(err))
 	}
-	return v, nil
+	settings := map[string]any{}
+	switch m := lowerKeys(raw).(type) {
+	case nil: // an empty file
+	case map[string]any:
+		settings = m
+	default:
+		return configFileData{}, usageErrorf("config file %s is not valid %s: want settings (key: value), not a %s", path, typ, kindOf(m))
+	}
+	return configFileData{Settings: settings, Path: path}, nil
+}
+
+// parseWhy is a parse error's first line, "[2:1] mapping key "a" already
+// defined" read as "line 2, column 1: mapping key …": the YAML parser
+// goes on to quote the file, which a one-line error leaves out.
+func parseWhy(err error) string {
+	why, _, _ := strings.Cut(err.Error(), "\n")
+	if rest, ok := strings.CutPrefix(why, "["); ok {
+		if pos, msg, ok := strings.Cut(rest, "] "); ok {
+			if line, col, ok := strings.Cut(pos, ":"); ok {
+				why = "line " + line + ", column " + col + ": " + msg
+			}
+		}
+	}
+	return why
+}
+
+// lowerKeys returns v with every map key in lower case, at every level;
+// YAML's non-string keys (port numbers as keys) become their text.
+func lowerKeys(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[strings.ToLower(k)] = lowerKeys(e)
+		}
+		return m
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[strings.ToLower(fmt.Sprint(k))] = lowerKeys(e)
+		}
+		return m
+	case []any:
+		for i, e := range v {
+			v[i] = lowerKeys(e)
+		}
+	}
+	return v
+}
+
+// kindOf names a decoded value's kind for an error: "list", "string"…
+func kindOf(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	}
+	return "number"
 }
 
 // configFile names the config file to read: explicit (--config), else
@@ -122,11 +186,11 @@ func configure(c *cobra.Command, env *Env) error {
 	vars, listed := oscliVars(env)
 	if listed && len(vars) == 0 && configFile(env, env.configPath) == "" {
 		// Nothing but the command line and the defaults: the usual case,
-		// and a one-shot send's start-up, decided without viper or the
-		// settings' schema.
+		// and a one-shot send's start-up, decided without the YAML parser
+		// or the settings' schema.
 		return nil
 	}
-	v, err := loadConfig(env, env.configPath)
+	file, err := loadConfig(env, env.configPath)
 	if err != nil {
 		return err
 	}
@@ -136,7 +200,7 @@ func configure(c *cobra.Command, env *Env) error {
 			unset = append(unset, flagSpec(c.Name(), f))
 		}
 	})
-	path := v.ConfigFileUsed()
+	path := file.Path
 	root := c.Root()
 	if env.partialTree {
 		// The file and the environment are checked against every
@@ -145,7 +209,7 @@ func configure(c *cobra.Command, env *Env) error {
 	}
 	res := config.Resolve(config.Input{
 		Schema:  schema(root),
-		File:    fileSettings(v),
+		File:    file.Settings,
 		Path:    path,
 		Getenv:  env.Getenv,
 		Environ: vars,
@@ -209,19 +273,6 @@ func flagSpec(command string, f *pflag.Flag) config.Flag {
 		}
 	}
 	return config.Flag{Name: f.Name, Kind: kind, Words: enumValues(command, f.Name)}
-}
-
-// fileSettings returns the file's top-level keys and their values (viper
-// flattens nested maps into dotted keys).
-func fileSettings(v *viper.Viper) map[string]any {
-	m := map[string]any{}
-	for _, k := range v.AllKeys() {
-		top, _, _ := strings.Cut(k, ".")
-		if _, ok := m[top]; !ok {
-			m[top] = v.Get(top)
-		}
-	}
-	return m
 }
 
 // applySettings sets the flags internal/config resolved and notes where

@@ -5,13 +5,13 @@
 // sender, replay, bench, format) with the streams, environment and clock
 // of an injected Env, so tests run every command in-process.
 //
-// What belongs to the command line is here and only here: cobra and
-// viper, the config file and OSCLI_* variables (flag > env > file >
+// What belongs to the command line is here and only here: cobra, the
+// config file (read with a YAML parser) and OSCLI_* variables (flag > env > file >
 // default), @name targets, the decisions that depend on a terminal, and
 // turning errors into "oscli: error: …" lines and exit codes (0, 1, 2,
 // 130) in one place (report). It does not encode, decode, render or move
 // packets itself, and holds no global state: no package-level commands,
-// no init, no global viper.
+// no init, no global configuration.
 package cmd
 
 import (

@@ -28,9 +28,9 @@
 // the run at hand, so a bad value there is an error naming it.
 //
 // The package does not find, read or decode the file (the caller passes
-// its top-level keys and values as plain data, as YAML, TOML or JSON
-// decoders give them), does not print, and knows nothing of cobra, pflag
-// or viper: it does not set flags, it returns the strings to set them to.
+// its top-level keys and values as plain data, as YAML or JSON
+// decoders give them), does not print, and knows nothing of cobra or
+// pflag: it does not set flags, it returns the strings to set them to.
 package config
 
 import (

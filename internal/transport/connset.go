@@ -51,8 +51,11 @@ type connSlot struct {
 	set  *connSet
 	raw  *net.TCPConn // looked at (peekConn) to admit a newcomer
 	kill func()       // closes the connection at once, without waiting
-	name string       // the peer, for people
-	seq  uint64       // order of admission
+	// goAway, when set, closes the connection politely as the listener
+	// stops (a WebSocket close message), without waiting; else kill.
+	goAway func()
+	name   string // the peer, for people
+	seq    uint64 // order of admission
 
 	// Stamps (connSet.stamp): when bytes last arrived, and when the
 	// reader first waited for the rest of the current frame (0: no frame
@@ -306,7 +309,11 @@ func (s *connSet) closeAll() {
 		s.reaper.Stop()
 	}
 	for c := range s.open {
-		c.kill()
+		if c.goAway != nil && !c.killed.Load() {
+			c.goAway()
+		} else {
+			c.kill()
+		}
 	}
 	s.mu.Unlock()
 	s.change()

@@ -78,7 +78,7 @@ func listenWS(ctx context.Context, ep Endpoint, cfg ListenConfig) (*wsListener, 
 	cfg = withLimitDefaults(cfg)
 	l := &wsListener{ln: ln, dual: dual, cfg: cfg, path: ep.Path}
 	l.init(cfg, "message")
-	l.hl = &httpPhaseListener{TCPListener: ln, sem: make(chan struct{}, cfg.MaxConns), done: make(chan struct{})}
+	l.hl = newHTTPPhaseListener(ln, cfg.MaxConns)
 	l.srv = &http.Server{
 		Handler:           l,
 		ReadHeaderTimeout: wsHandshakeTimeout,
@@ -160,6 +160,7 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "oscli: internal error", http.StatusInternalServerError)
 		return
 	}
+	raw.requested.Store(true)
 	ap := unmapAddrPort(raw.RemoteAddr().(*net.TCPAddr).AddrPort())
 	src := Source{proto: WS, name: ap.String(), addr: ap}
 	if l.path != "" && r.URL.Path != l.path {
@@ -192,7 +193,10 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Browser pages and osc.js apps come from other origins (a file://
 	// page, a dev server's port): any Origin is accepted. dump only
-	// reads and, with --echo, answers on the same connection.
+	// reads and, with --echo, answers on the same connection. A refused
+	// upgrade's answer closes the connection (the upgrade replaces the
+	// header).
+	w.Header().Set("Connection", "close")
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		if why := l.done(&c.connSlot); why == nil {
@@ -574,45 +578,102 @@ func (c *wsConn) flush() {
 	c.wmu.Unlock()
 }
 
-// httpPhaseListener lets at most cap(sem) connections be in their HTTP
-// phase (before the upgrade) at once: each holds a goroutine and buffers
-// of net/http's, so a flood of connections that never finish their
-// request waits in the accept queue instead, as TCP newcomers do.
+// httpPhaseListener lets at most max connections be in their HTTP phase
+// (before the upgrade) at once: each holds a goroutine and buffers of
+// net/http's. When all places are taken, a newcomer takes the place of
+// the connection that has waited longest without sending its request,
+// which is closed (as a TCP newcomer takes the slot of the connection
+// idle longest): silent connections cannot lock others out, and a
+// request takes one round trip to send.
 type httpPhaseListener struct {
 	*net.TCPListener
-	sem  chan struct{}
-	done chan struct{}
-	once sync.Once
+	max int
+
+	mu     sync.Mutex
+	phase  []*httpConn // in their HTTP phase, in order of acceptance
+	closed bool
+	freed  chan struct{} // a place may have been given back
+}
+
+func newHTTPPhaseListener(ln *net.TCPListener, max int) *httpPhaseListener {
+	return &httpPhaseListener{TCPListener: ln, max: max, freed: make(chan struct{}, 1)}
 }
 
 func (l *httpPhaseListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-	c, err := l.AcceptTCP()
+	tc, err := l.AcceptTCP()
 	if err != nil {
-		<-l.sem
 		return nil, err
 	}
-	return &httpConn{Conn: c, tcp: c, sem: l.sem}, nil
+	c := &httpConn{Conn: tc, tcp: tc, l: l}
+	for {
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			tc.Close()
+			return nil, net.ErrClosed
+		}
+		if len(l.phase) < l.max {
+			l.phase = append(l.phase, c)
+			l.mu.Unlock()
+			return c, nil
+		}
+		var victim *httpConn
+		for _, x := range l.phase {
+			if !x.requested.Load() {
+				victim = x
+				break
+			}
+		}
+		if victim != nil {
+			l.removeLocked(victim)
+		}
+		l.mu.Unlock()
+		if victim != nil {
+			victim.Conn.Close()
+			continue
+		}
+		// Every place is taken by a request being served (waiting for
+		// a connection slot): the newcomer waits.
+		<-l.freed
+	}
+}
+
+// removeLocked takes c out of the HTTP phase; l.mu is held.
+func (l *httpPhaseListener) removeLocked(c *httpConn) {
+	c.released.Store(true)
+	for i, x := range l.phase {
+		if x == c {
+			l.phase = append(l.phase[:i], l.phase[i+1:]...)
+			break
+		}
+	}
+	select {
+	case l.freed <- struct{}{}:
+	default:
+	}
 }
 
 func (l *httpPhaseListener) Close() error {
-	l.once.Do(func() { close(l.done) })
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	select {
+	case l.freed <- struct{}{}:
+	default:
+	}
 	return l.TCPListener.Close()
 }
 
 // httpConn is an accepted connection. In its HTTP phase it holds a place
-// of its listener's (sem), given back when it is upgraded or closed;
-// upgraded, it is read for ws.
+// of its listener's, given back when it is upgraded or closed; upgraded,
+// it is read for ws.
 type httpConn struct {
 	net.Conn
-	tcp      *net.TCPConn // the same, looked at (peekConn) by the connSet
-	sem      chan struct{}
-	released atomic.Bool
-	ws       *wsConn // once upgraded
+	tcp       *net.TCPConn // the same, looked at (peekConn) by the connSet
+	l         *httpPhaseListener
+	released  atomic.Bool
+	requested atomic.Bool // its request arrived: not to be closed for a newcomer
+	ws        *wsConn     // once upgraded
 	// full reports that the last read filled the buffer it was given:
 	// more bytes are likely waiting (Packet.More).
 	full atomic.Bool
@@ -634,10 +695,16 @@ func (c *httpConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// release gives the connection's place in the HTTP phase back.
 func (c *httpConn) release() {
-	if !c.released.Swap(true) && c.sem != nil {
-		<-c.sem
+	if c.l == nil || c.released.Load() {
+		return
 	}
+	c.l.mu.Lock()
+	if !c.released.Load() {
+		c.l.removeLocked(c)
+	}
+	c.l.mu.Unlock()
 }
 
 func (c *httpConn) Close() error {

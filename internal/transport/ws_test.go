@@ -346,6 +346,41 @@ func TestListenWSPath(t *testing.T) {
 	}
 }
 
+// Connections that say nothing do not lock newcomers out: with every
+// place of the HTTP phase taken by silent ones, a newcomer takes the
+// place of the one waiting longest, which is closed, and is upgraded at
+// once (not when a silent one's 5 s are up: here they would never be).
+func TestWSSilentConnsDoNotLockOut(t *testing.T) {
+	l, err := Listen(context.Background(), Endpoint{Proto: WS, Host: "127.0.0.1"}, ListenConfig{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*wsListener).srv.ReadHeaderTimeout = time.Hour
+	pkts := serve(t, l)
+	var silent []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", l.Addr().HostPort())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	c, err := Dial(context.Background(), l.Addr(), DialConfig{ConnectTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Send(msg("/in")); err != nil {
+		t.Fatal(err)
+	}
+	if p := next(t, pkts); !bytes.Equal(p.Data, msg("/in")) {
+		t.Fatalf("got %q", p.Data)
+	}
+	// The first silent connection made room, and was closed.
+	closedByServer(t, silent[0])
+}
+
 // A message over MaxFrame closes its connection with status 1009 and is
 // reported as ErrFrameTooLarge; one of exactly MaxFrame bytes passes, in
 // one frame or in fragments.

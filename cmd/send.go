@@ -187,12 +187,18 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	return c
 }
 
-func runSend(ctx context.Context, o *sendOptions) error {
+func runSend(ctx context.Context, o *sendOptions) (err error) {
 	s, err := openSender(ctx, o.Delivery, o.IO, o.Verbose)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		// A WebSocket receiver that closed with an error status (a
+		// message over its limit) did not take what was sent.
+		if cerr := s.Close(); err == nil && errors.Is(cerr, transport.ErrClosedByPeer) {
+			err = cerr
+		}
+	}()
 	if o.Stdin {
 		err = sendLines(ctx, s, o)
 	} else {

@@ -224,3 +224,19 @@ func TestBenchWebSocket(t *testing.T) {
 		t.Errorf("through dump --echo: %d %s %s\ndump: %s", r.code, r.out, r.err, res.err)
 	}
 }
+
+// A message over dump's --max-packet is refused with status 1009 and
+// reported on both sides: send exits 1 saying so, rather than 0 as if it
+// had been taken.
+func TestWebSocketMessageTooBig(t *testing.T) {
+	d := wsDump(t, "", "--max-packet", "64")
+	r := run(t, "", nil, "send", d.addr, "/big", "b:"+strings.Repeat("ab", 100))
+	want := "oscli: error: " + d.addr + ` closed the connection (status 1009 (message too big): "message larger than the 64-byte limit")` + "\n"
+	if r.code != 1 || r.err != want {
+		t.Errorf("send: %d %q\nwant %q", r.code, r.err, want)
+	}
+	res := d.stop(t)
+	if !regexp.MustCompile(`(?m)^oscli: 127\.0\.0\.1:\d+: message larger than the 64-byte limit \(--max-packet\); connection closed$`).MatchString(res.err) {
+		t.Errorf("dump's stderr:\n%s", res.err)
+	}
+}

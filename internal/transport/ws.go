@@ -297,13 +297,21 @@ func (l *wsListener) serveConn(c *wsConn) {
 		}
 	}
 	have := len(buf)
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		// Tell the peer why (status 1009), giving it wsCloseGrace to
+		// answer; the rest of its message is read and dropped meanwhile.
+		_ = c.raw.SetDeadline(time.Now().Add(wsCloseGrace))
+		_ = ws.Close(websocket.StatusMessageTooBig, fmt.Sprintf("message larger than the %d-byte limit", l.cfg.MaxFrame))
+	}
 	why := l.done(&c.connSlot)
 	c.closing.Wait()
 	_ = ws.CloseNow()
 	switch {
 	case why != nil:
 		l.event(ConnEvent{Source: c.src, Err: why})
-	case l.isClosed() || wsLeft(err, partial):
+	case !errors.Is(err, websocket.ErrMessageTooBig) && (l.isClosed() || wsLeft(err, partial)):
+		// Leaving, or closed as the listener stops; a message too big
+		// was the peer's before the stop, and is told.
 		l.event(ConnEvent{Source: c.src})
 	default:
 		l.dropped.Add(1)
@@ -412,7 +420,6 @@ type wsConn struct {
 	ws    *websocket.Conn
 	src   Source
 	texts int64 // text messages received; the reading goroutine's
-	probe [1]byte
 	// inMessage: a message's first header has been read, its last byte
 	// not yet.
 	inMessage atomic.Bool
@@ -459,21 +466,17 @@ func (c *wsConn) beforeRead() {
 }
 
 // readMessage reads the message r delivers into buf, growing it up to
-// one byte past the listener's limit (with the connSet's consent), so
-// that the library's limit reader tells a message just too big.
+// one byte past the listener's limit (with the connSet's consent): a
+// message that fills it is too big (websocket.ErrMessageTooBig). The
+// library's own limit, a byte further, is never reached.
 func (c *wsConn) readMessage(r io.Reader, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	limit := c.l.cfg.MaxFrame
 	for {
+		if len(buf) > limit {
+			return buf, websocket.ErrMessageTooBig
+		}
 		if len(buf) == cap(buf) {
-			if len(buf) > limit {
-				// The limit reader refuses the next byte (and says
-				// so to the peer, status 1009).
-				if _, err := r.Read(c.probe[:]); err != nil && err != io.EOF {
-					return buf, err
-				}
-				return buf, websocket.ErrMessageTooBig
-			}
 			n := min(max(2*cap(buf), 512), limit+1)
 			if err := c.hold(charge(n) - charge(cap(buf))); err != nil {
 				return buf, err
@@ -482,7 +485,7 @@ func (c *wsConn) readMessage(r io.Reader, buf []byte) ([]byte, error) {
 			copy(nb, buf)
 			buf = nb
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, err := r.Read(buf[len(buf):min(cap(buf), limit+1)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil

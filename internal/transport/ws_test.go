@@ -401,8 +401,8 @@ func TestWSMessageTooLarge(t *testing.T) {
 	}
 	// The peer is told why: a close frame with status 1009.
 	b, _ := io.ReadAll(c.br)
-	if len(b) < 4 || b[0] != 0x88 || binary.BigEndian.Uint16(b[2:]) != 1009 {
-		t.Errorf("the server sent % x, want a close frame with status 1009", b)
+	if len(b) < 4 || b[0] != 0x88 || binary.BigEndian.Uint16(b[2:]) != 1009 || string(b[4:]) != "message larger than the 64-byte limit" {
+		t.Errorf("the server sent %q, want a close frame with status 1009 and the reason", b)
 	}
 	if st := h.l.Stats(); st.Dropped != 1 {
 		t.Errorf("stats %+v", st)

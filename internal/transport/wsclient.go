@@ -22,13 +22,12 @@ import (
 // binary messages back (replies); text messages from the server are not
 // OSC and are skipped.
 type wsClient struct {
-	ws    *websocket.Conn
-	raw   *batchConn // the TCP connection (under TLS for wss)
-	url   string
-	max   int
-	buf   []byte
-	probe [1]byte
-	src   Source
+	ws  *websocket.Conn
+	raw *batchConn // the TCP connection (under TLS for wss)
+	url string
+	max int
+	buf []byte
+	src Source
 }
 
 // dialWS connects to a WebSocket server and upgrades: ws:// in plain
@@ -142,10 +141,29 @@ func (c *wsClient) SendBatch(ps [][]byte) error {
 	return nil
 }
 
+// ErrClosedByPeer matches (errors.Is) a WebSocket connection the other
+// side closed with a status saying something went wrong (1009, message
+// too big; 1008, policy violation; …), not a normal goodbye.
+var ErrClosedByPeer = errors.New("closed by the peer")
+
+// peerClosed says what a close message with an error status means.
+func (c *wsClient) peerClosed(ce websocket.CloseError) error {
+	return &closeError{kind: ErrClosedByPeer, msg: fmt.Sprintf("%s closed the connection (status %s)", c.url, closeStatus(ce))}
+}
+
+// closedWell reports a close status that is a normal goodbye.
+func closedWell(code websocket.StatusCode) bool {
+	switch code {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
+		return true
+	}
+	return false
+}
+
 func (c *wsClient) sendError(err error) error {
 	var ce websocket.CloseError
-	if errors.As(err, &ce) {
-		return fmt.Errorf("send to %s: the receiver closed the connection (status %s)", c.url, closeStatus(ce))
+	if errors.As(err, &ce) && !closedWell(ce.Code) {
+		return c.peerClosed(ce)
 	}
 	return fmt.Errorf("send to %s: %s", c.url, wsMessage(err))
 }
@@ -170,16 +188,15 @@ func (c *wsClient) Receive() (Packet, error) {
 func (c *wsClient) readMessage(r io.Reader, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	for {
-		if len(buf) == cap(buf) {
-			if len(buf) > c.max {
-				if _, err := r.Read(c.probe[:]); err != nil && err != io.EOF {
-					return buf, err
-				}
-				return buf, websocket.ErrMessageTooBig
-			}
-			buf = append(buf, make([]byte, min(max(2*cap(buf), 512), c.max+1)-len(buf))...)[:len(buf)]
+		if len(buf) > c.max {
+			return buf, websocket.ErrMessageTooBig
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(max(2*cap(buf), 512), c.max+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), c.max+1)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -191,14 +208,12 @@ func (c *wsClient) readMessage(r io.Reader, buf []byte) ([]byte, error) {
 }
 
 func (c *wsClient) receiveError(err error) error {
-	switch websocket.CloseStatus(err) {
-	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
-		return io.EOF
-	case -1:
-	default:
-		var ce websocket.CloseError
-		errors.As(err, &ce)
-		return fmt.Errorf("%s closed the connection (status %s)", c.url, closeStatus(ce))
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		if closedWell(ce.Code) {
+			return io.EOF
+		}
+		return c.peerClosed(ce)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -218,12 +233,16 @@ func (c *wsClient) reply(_ *Source, p []byte) error { return c.Send(p) }
 func (c *wsClient) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
 
 // Close says goodbye with a close message (normal closure) and gives the
-// server wsCloseGrace to answer before the connection is cut.
+// server wsCloseGrace to answer before the connection is cut. A server
+// that closed the connection with an error status (a message over its
+// limit: 1009) is ErrClosedByPeer: what was sent may not have been taken.
 func (c *wsClient) Close() error {
 	_ = c.raw.SetDeadline(time.Now().Add(wsCloseGrace))
-	_ = c.ws.Close(websocket.StatusNormalClosure, "")
-	if err := c.raw.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		return err
+	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	_ = c.raw.Close()
+	var ce websocket.CloseError
+	if errors.As(err, &ce) && !closedWell(ce.Code) {
+		return c.peerClosed(ce)
 	}
 	return nil
 }

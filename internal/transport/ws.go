@@ -554,7 +554,10 @@ func (c *wsConn) reply(_ *Source, p []byte) error {
 }
 
 // flush writes the queued replies, one binary message each, until none
-// is left or a write fails, and lets go of a queue grown large.
+// is left or a write fails, and lets go of a queue grown large. What is
+// queued when it looks goes out with one system call, as TCP's replies
+// do: a writer that took one per message fell behind a peer reading as
+// fast as it sends.
 func (c *wsConn) flush() {
 	var spare []byte
 	c.wmu.Lock()
@@ -563,10 +566,14 @@ func (c *wsConn) flush() {
 		c.wq = spare[:0]
 		c.wmu.Unlock()
 		var err error
+		c.raw.hold()
 		for off := 0; off < len(buf) && err == nil; {
 			n := int(binary.BigEndian.Uint32(buf[off:]))
 			err = c.ws.Write(context.Background(), websocket.MessageBinary, buf[off+4:off+4+n])
 			off += 4 + n
+		}
+		if ferr := c.raw.flush(); err == nil {
+			err = ferr
 		}
 		c.wmu.Lock()
 		if err != nil && c.werr == nil {
@@ -607,7 +614,7 @@ func (l *httpPhaseListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &httpConn{Conn: tc, tcp: tc, l: l}
+	c := &httpConn{batchConn: batchConn{Conn: tc}, tcp: tc, l: l}
 	for {
 		l.mu.Lock()
 		if l.closed {
@@ -671,7 +678,7 @@ func (l *httpPhaseListener) Close() error {
 // of its listener's, given back when it is upgraded or closed; upgraded,
 // it is read for ws.
 type httpConn struct {
-	net.Conn
+	batchConn
 	tcp       *net.TCPConn // the same, looked at (peekConn) by the connSet
 	l         *httpPhaseListener
 	released  atomic.Bool

@@ -752,7 +752,7 @@ func newLoopWSConn(tb testing.TB, wire []byte) *wsConn {
 		"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="} {
 		r.Header.Set(k, v)
 	}
-	raw := &httpConn{Conn: &wsLoopConn{data: wire}}
+	raw := &httpConn{batchConn: batchConn{Conn: &wsLoopConn{data: wire}}}
 	ws, err := websocket.Accept(hijackWriter{httptest.NewRecorder(), raw}, r, nil)
 	if err != nil {
 		tb.Fatal(err)

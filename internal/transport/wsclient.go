@@ -251,8 +251,9 @@ func (c *wsClient) String() string {
 	return fmt.Sprintf("%s %s → %s", strings.SplitN(c.url, ":", 2)[0], c.raw.LocalAddr(), c.url)
 }
 
-// batchConn is a client's TCP connection, which can hold what is written
-// (hold) to write it with one system call (flush).
+// batchConn is a WebSocket connection's TCP connection, which can hold
+// what is written (hold) to write it with one system call (flush): a
+// client's batch, a listener's queued replies.
 type batchConn struct {
 	net.Conn
 	mu      sync.Mutex
@@ -287,7 +288,7 @@ func (c *batchConn) flush() error {
 		return nil
 	}
 	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 1<<20 {
+	if cap(c.buf) > 64<<10 {
 		c.buf = nil
 	} else {
 		c.buf = c.buf[:0]

@@ -199,13 +199,13 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
-		if why := l.done(&c.connSlot); why == nil {
+		// Accept has answered (400, 405); an eviction meanwhile says why.
+		why := l.done(&c.connSlot)
+		if why == nil {
 			l.dropped.Add(1)
 			why = fmt.Errorf("WebSocket upgrade refused: %s", wsMessage(err))
-			l.event(ConnEvent{Source: src, Err: why})
-		} else {
-			l.event(ConnEvent{Source: src, Err: why})
 		}
+		l.event(ConnEvent{Source: src, Err: why})
 		return
 	}
 	// The connection leaves the HTTP phase, and its deadlines; its reads

@@ -68,6 +68,19 @@ func TestParseWebSocketEndpoint(t *testing.T) {
 			t.Errorf("String = %q, want %q", s, want)
 		}
 	}
+	for _, tt := range []struct {
+		ep   Endpoint
+		want string
+	}{
+		{Endpoint{WSS, "osc.example.com", 443, "/osc"}, "wss://osc.example.com/osc"},
+		{Endpoint{WS, "::1", 80, ""}, "ws://[::1]"},
+		{Endpoint{WS, "::1", 443, "/a?b=c"}, "ws://[::1]:443/a?b=c"},
+		{Endpoint{WSS, "h", 80, ""}, "wss://h:80"},
+	} {
+		if got := wsURL(tt.ep.Proto, tt.ep.Host, tt.ep.Port, tt.ep.Path); got != tt.want {
+			t.Errorf("wsURL(%v) = %q, want %q", tt.ep, got, tt.want)
+		}
+	}
 	for _, p := range []string{TCP, WS, WSS} {
 		if !(Endpoint{Proto: p}).Stream() {
 			t.Errorf("%s is not a stream", p)

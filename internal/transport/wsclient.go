@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -38,7 +37,7 @@ func dialWS(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	u := ep.Proto + "://" + net.JoinHostPort(host, strconv.Itoa(ep.Port)) + ep.Path
+	u := wsURL(ep.Proto, host, ep.Port, ep.Path)
 	limit := cfg.connectLimit(ctx)
 	d, local, err := cfg.dialer(host, limit)
 	if err != nil {
@@ -76,6 +75,18 @@ func dialWS(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	return c, nil
 }
 
+// wsURL is the URL to dial, with the scheme's own port left out, as
+// browsers send the Host header (some virtual hosts want it so).
+func wsURL(scheme, host string, port int, path string) string {
+	if scheme == WS && port == 80 || scheme == WSS && port == 443 {
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		return scheme + "://" + host + path
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + path
+}
+
 // wsDialError says why a WebSocket connection could not be opened: the
 // TCP connection's failures as TCP says them, a server that answers HTTP
 // but does not upgrade (with its status and the first line of its
@@ -96,22 +107,20 @@ func wsDialError(ctx context.Context, u, local string, cfg DialConfig, limit tim
 		unknownCA x509.UnknownAuthorityError
 		hostErr   x509.HostnameError
 		recErr    tls.RecordHeaderError
-		ne        net.Error
 	)
 	switch {
 	case errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr):
 		return fmt.Errorf("cannot connect to %s: its TLS certificate is not trusted: %s", u, wsMessage(err))
 	case errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Errorf("cannot connect to %s: it does not speak TLS (a ws:// server?)", u)
-	case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
-		return connectError(ctx, u, local, cfg, limit, err)
-	case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
-		return connectError(ctx, u, local, cfg, limit, err)
 	case resp != nil:
+		// It answered 101 but broke the handshake (a wrong accept key).
 		return fmt.Errorf("cannot connect to %s: %s", u, wsMessage(err))
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "malformed HTTP"):
 		return fmt.Errorf("cannot connect to %s: not a WebSocket server there (no HTTP answer)", u)
 	}
+	// Refused, no answer in time, interrupted, a --bind that fails: as
+	// TCP says them.
 	return connectError(ctx, u, local, cfg, limit, err)
 }
 

@@ -15,7 +15,8 @@ const module = "github.com/oscli/oscli"
 // library (config checks settings without cobra, pflag or viper; the
 // codec's text syntax escapes with termsafe, itself std-only); only cmd
 // uses cobra and the YAML parser; only iostreams and format touch colour and TTY
-// libraries; only transport uses x/net; nothing in internal/ imports cmd;
+// libraries; only transport uses x/net and coder/websocket (the WebSocket
+// transport); nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
@@ -65,7 +66,7 @@ func TestLayering(t *testing.T) {
 				t.Errorf("internal/%s imports %s; arrows point from cmd to internal", name, imp)
 			case strings.Contains(imp, "spf13/cobra"), strings.Contains(imp, "spf13/pflag"), strings.Contains(imp, "goccy/go-yaml"):
 				t.Errorf("internal/%s imports %s; only cmd may", name, imp)
-			case strings.HasPrefix(imp, "golang.org/x/net"):
+			case strings.HasPrefix(imp, "golang.org/x/net"), strings.HasPrefix(imp, "github.com/coder/websocket"):
 				if name != "transport" {
 					t.Errorf("internal/%s imports %s; only transport may", name, imp)
 				}
@@ -83,6 +84,17 @@ func TestLayering(t *testing.T) {
 	}
 	if seen < 4 {
 		t.Fatalf("only %d internal packages found", seen)
+	}
+	// Libraries that one internal package wraps are not reached around
+	// from cmd either.
+	cmd, err := build.ImportDir("cmd", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range cmd.Imports {
+		if strings.HasPrefix(imp, "github.com/coder/websocket") || strings.HasPrefix(imp, "golang.org/x/net") {
+			t.Errorf("cmd imports %s; only internal/transport may", imp)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -57,6 +58,7 @@ terminal. Probes sent during --warmup are not counted.`,
 		Example: `  oscli bench                              # loopback, as fast as possible
   oscli bench --rate 50000 --duration 5s
   oscli bench --proto tcp --framing len
+  oscli bench --proto ws
   oscli dump -p 9000 --echo --format json > /dev/null &
   oscli bench 9000 --rate 10000 --count 100000
   oscli bench --json | jq .loss_percent`,
@@ -80,6 +82,10 @@ terminal. Probes sent during --warmup are not counted.`,
 			}
 			if !o.HasTarget && o.Delivery.Target.Proto == transport.Unix {
 				return usageErrorf("bench needs a unix target path")
+			}
+			if !o.HasTarget && o.Delivery.Target.Proto == transport.WSS {
+				return &usageError{err: errors.New("bench's own receiver serves plain ws://, not TLS: --proto wss needs a target"),
+					hint: "oscli bench --proto ws, or oscli bench wss://HOST/PATH against a server that echoes"}
 			}
 			if o.Rate != 0 {
 				if err := finitePositive("--rate", o.Rate); err != nil {

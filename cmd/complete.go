@@ -30,7 +30,10 @@ func enumValues(command, flag string) []string {
 	case "time":
 		return []string{"local", "utc", "unix", "rel", "none"}
 	case "proto":
-		return []string{"udp", "tcp", "unix"}
+		if command == "dump" {
+			return []string{"udp", "tcp", "unix", "ws"}
+		}
+		return []string{"udp", "tcp", "unix", "ws", "wss"}
 	case "framing":
 		if command == "dump" {
 			return []string{"auto", "slip", "len"}

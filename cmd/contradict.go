@@ -21,7 +21,7 @@ func contradicts(word, spec string, n *netFlags, fs *pflag.FlagSet) error {
 	if err != nil {
 		return nil // the caller reports it
 	}
-	unix := given.Path != ""
+	unix := given.Proto == transport.Unix
 	var bad []string
 	if flagSet(fs, "proto") && strings.Contains(spec, "://") && given.Proto != n.Proto {
 		bad = append(bad, "--proto "+n.Proto)

@@ -50,6 +50,15 @@ dump takes IPv6 and IPv4 (an IPv4 sender shows as plain IPv4);
 the "listening on" line names the addresses other machines reach it at,
 the ones to type into a controller app: "reachable at 192.168.1.23:8000".
 
+ws://host:port/path listens for OSC over WebSocket (or --proto ws): one
+packet per binary message, as osc.js's WebSocketPort sends them, from
+browser pages and apps. With a path only that path is upgraded (others
+get 404); without one, any path is. Requests from any Origin are accepted,
+since pages come from elsewhere (a file, a dev server). A plain HTTP
+request gets a short 426 answer. Text messages are not OSC: the first of
+each connection is reported, and the summary counts them. wss:// is not
+served: put a TLS proxy in front of ws://.
+
 Text output prints each message in the syntax 'oscli send' reads, after the
 arrival time and the sender: paste a line after 'oscli send', or pipe dump's
 output into 'oscli send -', and the same bytes go out. Bundles print a header
@@ -79,7 +88,10 @@ when any of its messages passes.
 Over TCP each connection's framing (SLIP or size prefix) is detected from its
 first byte. A frame begun must end within --frame-timeout; with --max-conns
 connections open, a new one closes the one idle longest. A quiet connection
-is otherwise kept however long it is quiet.`,
+is otherwise kept however long it is quiet. WebSocket connections get the
+same limits, a message for a frame: --max-packet is the largest message
+(a bigger one closes its connection with status 1009), and --echo answers
+on the connection, a peer that does not read its echoes being closed.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
   oscli dump 9000 --json | jq .packet.args
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
@@ -87,6 +99,7 @@ is otherwise kept however long it is quiet.`,
   oscli dump -p 7000 --group 239.0.0.1 --iface eth0
   oscli dump osc.udp://239.0.0.1:7000    # liblo's multicast URL: joins 239.0.0.1
   oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
+  oscli dump ws://0.0.0.0:8080/osc  # OSC over WebSocket, from osc.js pages
   oscli dump --format raw > session.slip`,
 		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {

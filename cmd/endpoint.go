@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -22,7 +23,7 @@ type netFlags struct {
 func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
 	fs.StringVarP(&n.Host, "host", "H", defHost, hostHelp)
 	fs.IntVarP(&n.Port, "port", "p", 8000, "UDP/TCP port")
-	fs.StringVar(&n.Proto, "proto", transport.UDP, "protocol: udp, tcp or unix")
+	fs.StringVar(&n.Proto, "proto", transport.UDP, "protocol: udp, tcp, unix or ws (WebSocket)")
 }
 
 // resolveEndpoint combines a positional word (port, host:port, URL or
@@ -60,13 +61,22 @@ func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[st
 	}
 	switch ep.Proto {
 	case transport.UDP, transport.TCP:
+	case transport.WS:
+		if !n.sending && strings.Contains(ep.Path, "?") {
+			return ep, usageErrorf("cannot listen on %s: a path to listen on has no ?query", ep)
+		}
+	case transport.WSS:
+		if !n.sending {
+			return ep, &usageError{err: fmt.Errorf("cannot listen on %s: oscli serves plain ws://, not TLS", ep),
+				hint: "listen on ws://, behind a TLS proxy (caddy, nginx) for wss:// clients"}
+		}
 	case transport.Unix:
 		if ep.Path == "" {
 			return ep, usageErrorf("a unix socket needs a path: unix:///tmp/osc.sock")
 		}
 		return ep, nil
 	default:
-		return ep, usageErrorf("invalid --proto %q (want udp, tcp or unix)", ep.Proto)
+		return ep, usageErrorf("invalid --proto %q (want udp, tcp, unix, ws or wss)", ep.Proto)
 	}
 	if err := transport.ValidPort(ep.Port); err != nil {
 		// A word's port was checked with the word: this one is --port's.

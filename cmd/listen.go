@@ -64,9 +64,9 @@ func (o *listenOptions) register(fs *pflag.FlagSet, countWhat string) {
 	fs.DurationVar(&o.Timeout, "timeout", 0, "exit after listening this long (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the bound address to `FILE` once listening (for scripts)")
 	fs.StringVar(&o.framing, "framing", "auto", "TCP framing: auto (detect per connection), slip or len")
-	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP: largest frame in `BYTES` (up to 16 MiB); a bigger one closes the connection")
-	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP: most connections at once; one more closes the one idle longest")
-	fs.DurationVar(&o.FrameTimeout, "frame-timeout", transport.DefaultFrameTimeout, "TCP: longest a frame may take from first byte to last (0: no limit)")
+	fs.IntVar(&o.MaxPacket, "max-packet", transport.DefaultMaxFrame, "TCP and WebSocket: largest frame or message in `BYTES` (up to 16 MiB); a bigger one closes the connection")
+	fs.IntVar(&o.MaxConns, "max-conns", transport.DefaultMaxConns, "TCP and WebSocket: most connections at once; one more closes the one idle longest")
+	fs.DurationVar(&o.FrameTimeout, "frame-timeout", transport.DefaultFrameTimeout, "TCP and WebSocket: longest a frame or message may take from first byte to last (0: no limit)")
 	fs.IntVar(&o.Batch, "batch", 64, "UDP: datagrams read per system call (1: one at a time)")
 }
 
@@ -120,10 +120,10 @@ func (o *listenOptions) setup(c *cobra.Command, args []string, env *Env) error {
 // idle lists the listening flags that do nothing where o listens; name
 // is the command's.
 func (o *listenOptions) idle(name string) []idle {
-	stream, udp := o.Listen.Proto == transport.TCP, o.Listen.Proto == transport.UDP
+	stream, udp := o.Listen.Stream(), o.Listen.Proto == transport.UDP
 	return []idle{
-		{"framing", !stream, "over " + o.Listen.Proto + ": it frames TCP streams"},
-		{"max-packet", !stream, "over " + o.Listen.Proto + ": it bounds TCP frames"},
+		{"framing", o.Listen.Proto != transport.TCP, "over " + o.Listen.Proto + ": it frames TCP streams"},
+		{"max-packet", !stream, "over " + o.Listen.Proto + ": it bounds TCP frames and WebSocket messages"},
 		{"max-conns", !stream, "over " + o.Listen.Proto},
 		{"frame-timeout", !stream, "over " + o.Listen.Proto},
 		{"batch", !udp, "over " + o.Listen.Proto + ": it reads UDP datagrams"},
@@ -233,7 +233,7 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		fmt.Fprintln(o.IO.ErrOut)
 	}
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
-		pipeline.Summary(st, l.Stats(), o.Listen.Proto == transport.TCP))
+		pipeline.Summary(st, l.Stats(), o.Listen.Stream()))
 	var re *pipeline.RecordError
 	switch {
 	case errors.As(err, &re):
@@ -321,11 +321,13 @@ func (o *listenOptions) stopReason(ctx context.Context, err, serveErr error) str
 	return "interrupt"
 }
 
-// connReporter reports TCP connections on stderr: problems always,
-// comings and goings with -v.
+// connReporter reports stream connections (TCP, WebSocket) on stderr:
+// problems always, comings and goings with -v.
 func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 	return func(e transport.ConnEvent) {
 		switch {
+		case e.Notice != nil:
+			fprintSafe(w, "oscli: warning: %s: %v\n", e.Source, e.Notice)
 		case e.Err != nil:
 			flag := ""
 			switch {

@@ -50,7 +50,9 @@ func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
 		Long: `Send an OSC message built from typed arguments.
 
 TARGET is a port, host:port, [::1]:9000, a URL (udp://host:port, liblo's
-osc.udp://host:port) or @name from the config file; it is the word before
+osc.udp://host:port, ws://host:port/path or wss://host/path for OSC over
+WebSocket, one binary message per packet) or @name from the config file;
+it is the word before
 the address and never starts with '/'. liblo's two words, HOST PORT, work
 too. A host without a port (localhost) is refused unless -p or the config
 gives one, and so is a word like 9000x. The default is 127.0.0.1:8000 over
@@ -90,6 +92,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 		Example: `  oscli send /1/fader f:0.5
   oscli send 9000 /synth/note i:60 f:0.8 s:"grand piano"
   oscli send udp://[::1]:9000 /mix [ i:1 i:2 ] T
+  oscli send ws://127.0.0.1:8080/osc /1/fader f:0.5
   oscli send @mixer /ch/01/mix/fader 0.75
   oscli send /ping --reply --timeout 2s
   oscli send 10.0.0.5:10023 /xinfo --reply -n 1   # exit 1 if the X32 is silent
@@ -158,7 +161,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 				interval = "with '-': each line is sent once"
 			}
 			warnIdle(io.ErrOut, c.Flags(), append(deliveryIdle(o.Delivery),
-				idle{"timeout", !o.Reply && o.Delivery.Target.Proto != transport.TCP, "without --reply (or a TCP target)"},
+				idle{"timeout", !o.Reply && !o.Delivery.Target.Stream(), "without --reply (or a TCP or WebSocket target)"},
 				idle{"count", !o.Reply, "without --reply: it counts replies"},
 				idle{"interval", o.Repeat == 1 || o.Stdin, interval},
 				idle{"reply", o.Delivery.DryRun, "with --dry-run: nothing is sent"})...)
@@ -179,17 +182,23 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
 	fs.StringVar(&at, "at", "", "wrap each message in a bundle with time tag `WHEN`")
 	fs.BoolVar(&o.Reply, "reply", false, "print replies arriving on the sending socket; none is exit status 1")
 	fs.IntVarP(&o.Count, "count", "n", 0, "with --reply: stop after `N` replies; fewer by --timeout is exit status 1")
-	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: the longest to wait for replies; also how long a TCP receiver has to accept")
+	fs.DurationVar(&o.Timeout, "timeout", time.Second, "with --reply: the longest to wait for replies; also how long a TCP or WebSocket receiver has to accept")
 	df.register(fs, &o.Delivery, true, true)
 	return c
 }
 
-func runSend(ctx context.Context, o *sendOptions) error {
+func runSend(ctx context.Context, o *sendOptions) (err error) {
 	s, err := openSender(ctx, o.Delivery, o.IO, o.Verbose)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		// A WebSocket receiver that closed with an error status (a
+		// message over its limit) did not take what was sent.
+		if cerr := s.Close(); err == nil && errors.Is(cerr, transport.ErrClosedByPeer) {
+			err = cerr
+		}
+	}()
 	if o.Stdin {
 		err = sendLines(ctx, s, o)
 	} else {

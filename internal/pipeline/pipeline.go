@@ -319,6 +319,9 @@ func Summary(st Stats, ls transport.ListenStats, stream bool) string {
 	if stream {
 		fmt.Fprintf(&b, ", %d %s, %d dropped", ls.Conns, Plural(ls.Conns, "connection", "connections"), ls.Dropped)
 	}
+	if ls.TextMessages > 0 {
+		fmt.Fprintf(&b, ", %d WebSocket text %s ignored", ls.TextMessages, Plural(ls.TextMessages, "message", "messages"))
+	}
 	if st.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d truncated", st.Truncated)
 	}

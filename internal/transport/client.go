@@ -31,8 +31,9 @@ type Client interface {
 // DialConfig says how to send, beyond where.
 type DialConfig struct {
 	Framing  Framing // TCP: slip (the default) or len
-	MaxFrame int     // TCP replies: largest frame (DefaultMaxFrame when 0)
-	// ConnectTimeout is how long to wait for a TCP receiver to accept
+	MaxFrame int     // TCP and WebSocket replies: largest frame (DefaultMaxFrame when 0)
+	// ConnectTimeout is how long to wait for a TCP receiver to accept, or
+	// a WebSocket server to accept and answer the upgrade
 	// (DefaultConnectTimeout when 0); a ctx deadline ends it sooner.
 	ConnectTimeout time.Duration
 
@@ -47,8 +48,8 @@ type DialConfig struct {
 
 	// LocalAddr and LocalPort fix where packets come from, for devices
 	// that answer a known port: the source address (the zero Addr or a
-	// wildcard: the system's choice) and port (0: any free one), UDP and
-	// TCP.
+	// wildcard: the system's choice) and port (0: any free one), UDP,
+	// TCP and WebSocket.
 	LocalAddr netip.Addr
 	LocalPort int
 }
@@ -71,6 +72,8 @@ func Dial(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	switch ep.Proto {
 	case TCP:
 		return dialTCP(ctx, ep, cfg)
+	case WS, WSS:
+		return dialWS(ctx, ep, cfg)
 	case Unix:
 		return dialUnix(ep)
 	}
@@ -143,6 +146,26 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 		host = "127.0.0.1"
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
+	limit := cfg.connectLimit(ctx)
+	d, local, err := cfg.dialer(host, limit)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, connectError(ctx, "tcp "+addr, local, cfg, limit, err)
+	}
+	f := cfg.Framing
+	if f == "" || f == FramingAuto {
+		f = FramingSLIP
+	}
+	return &tcpClient{conn: conn, framing: f, max: cfg.MaxFrame}, nil
+}
+
+// connectLimit is how long a connection may take to be accepted:
+// ConnectTimeout (DefaultConnectTimeout when 0), or less when ctx ends
+// sooner.
+func (cfg DialConfig) connectLimit(ctx context.Context) time.Duration {
 	limit := cfg.ConnectTimeout
 	if limit <= 0 {
 		limit = DefaultConnectTimeout
@@ -150,55 +173,63 @@ func dialTCP(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		limit = max(0, min(limit, time.Until(dl).Round(time.Millisecond)))
 	}
-	d := net.Dialer{Timeout: limit}
-	var local string
-	if cfg.LocalAddr.IsValid() || cfg.LocalPort != 0 {
-		// A name is resolved by the dialer, which picks an address of
-		// the local address's family.
-		to, err := netip.ParseAddr(host)
-		if err != nil {
-			to = cfg.LocalAddr
-		}
-		h, err := cfg.local(to)
-		if err != nil {
-			return nil, err
-		}
-		la := &net.TCPAddr{Port: cfg.LocalPort}
-		switch {
-		case h != "":
-			la.IP = net.ParseIP(h)
-		case to.Is6() && !to.Is4In6():
-			h = "::"
-		default:
-			h = "0.0.0.0"
-		}
-		d.LocalAddr, local = la, net.JoinHostPort(h, strconv.Itoa(cfg.LocalPort))
-		// The last run's connection from this port may still be in
-		// TIME_WAIT; SO_REUSEADDR lets the port be bound again (a
-		// listener on it still makes it "in use").
-		d.Control = func(_, _ string, c syscall.RawConn) error { return setReuseAddr(c) }
+	return limit
+}
+
+// dialer is a TCP dialer to host (a name or an address) that gives up
+// after limit and binds LocalAddr and LocalPort when set; local names
+// what it binds, for errors.
+func (cfg DialConfig) dialer(host string, limit time.Duration) (d net.Dialer, local string, err error) {
+	d.Timeout = limit
+	if !cfg.LocalAddr.IsValid() && cfg.LocalPort == 0 {
+		return d, "", nil
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	// A name is resolved by the dialer, which picks an address of the
+	// local address's family.
+	to, err := netip.ParseAddr(host)
 	if err != nil {
-		var ne net.Error
-		var se *os.SyscallError
-		switch {
-		case local != "" && errors.As(err, &se) && se.Syscall == "bind":
-			return nil, bindError(TCP, local, err)
-		case cfg.LocalPort != 0 && errors.Is(err, syscall.EADDRNOTAVAIL):
-			return nil, fmt.Errorf("cannot connect to tcp %s from port %d: the last connection between them is still closing (TIME_WAIT, up to a minute); wait, or leave out the fixed port", addr, cfg.LocalPort)
-		case errors.Is(err, syscall.ECONNREFUSED):
-			return nil, fmt.Errorf("cannot connect to tcp %s: connection refused (is a receiver listening?)", addr)
-		case errors.As(err, &ne) && ne.Timeout() && !errors.Is(ctx.Err(), context.Canceled):
-			return nil, &closeError{kind: ErrNoAnswer, msg: fmt.Sprintf("cannot connect to tcp %s: no answer within %v", addr, limit)}
-		}
-		return nil, fmt.Errorf("cannot connect to tcp %s: %w", addr, unwrapOp(err))
+		to = cfg.LocalAddr
 	}
-	f := cfg.Framing
-	if f == "" || f == FramingAuto {
-		f = FramingSLIP
+	h, err := cfg.local(to)
+	if err != nil {
+		return d, "", err
 	}
-	return &tcpClient{conn: conn, framing: f, max: cfg.MaxFrame}, nil
+	la := &net.TCPAddr{Port: cfg.LocalPort}
+	switch {
+	case h != "":
+		la.IP = net.ParseIP(h)
+	case to.Is6() && !to.Is4In6():
+		h = "::"
+	default:
+		h = "0.0.0.0"
+	}
+	d.LocalAddr, local = la, net.JoinHostPort(h, strconv.Itoa(cfg.LocalPort))
+	// The last run's connection from this port may still be in
+	// TIME_WAIT; SO_REUSEADDR lets the port be bound again (a listener
+	// on it still makes it "in use").
+	d.Control = func(_, _ string, c syscall.RawConn) error { return setReuseAddr(c) }
+	return d, local, nil
+}
+
+// connectError says why a TCP connection to what ("tcp 10.0.0.5:9000",
+// "ws://10.0.0.5:9000/osc") failed, in oscli's words: refused, no answer
+// within limit (ErrNoAnswer), a --bind that cannot be bound.
+func connectError(ctx context.Context, what, local string, cfg DialConfig, limit time.Duration, err error) error {
+	var ne net.Error
+	var se *os.SyscallError
+	switch {
+	case local != "" && errors.As(err, &se) && se.Syscall == "bind":
+		return bindError(TCP, local, err)
+	case cfg.LocalPort != 0 && errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("cannot connect to %s from port %d: the last connection between them is still closing (TIME_WAIT, up to a minute); wait, or leave out the fixed port", what, cfg.LocalPort)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("cannot connect to %s: connection refused (is a receiver listening?)", what)
+	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+		return fmt.Errorf("cannot connect to %s: %w", what, context.Canceled)
+	case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
+		return &closeError{kind: ErrNoAnswer, msg: fmt.Sprintf("cannot connect to %s: no answer within %v", what, limit)}
+	}
+	return fmt.Errorf("cannot connect to %s: %w", what, unwrapOp(err))
 }
 
 func (c *tcpClient) Send(p []byte) error {

@@ -7,18 +7,20 @@
 //     framing, detected per connection, with frame size and connection
 //     limits, a deadline for each frame, the longest-idle connection
 //     making room for a new one at the limit, and a cap on the memory all
-//     connections' unfinished frames take) or a Unix datagram socket.
-//     Each received packet reaches the handler as a Packet: its payload, a
-//     truncation flag, and a Source that names the sender and can Reply on
-//     the socket or connection it came in on, in that connection's
-//     framing.
-//   - Dial opens a Client: one socket or connection to one endpoint that
-//     sends packets singly or in batches and receives what comes back on
-//     it (replies).
+//     connections' unfinished frames take), a Unix datagram socket, or
+//     WebSocket (ws://: one packet per binary message, as osc.js sends
+//     them; text messages counted and told, never decoded; TCP's limits,
+//     a message for a frame). Each received packet reaches the handler
+//     as a Packet: its payload, a truncation flag, and a Source that names
+//     the sender and can Reply on the socket or connection it came in on,
+//     in that connection's framing.
+//   - Dial opens a Client (UDP, TCP, Unix, ws:// or wss://): one socket or
+//     connection to one endpoint that sends packets singly or in batches
+//     and receives what comes back on it (replies).
 //   - ParseEndpoint reads where to listen or send from the words users type:
-//     ports, host:port, and URLs in oscli's and liblo's spellings. A
-//     multicast group to listen on is joined; :: takes IPv4 too unless
-//     IPv6Only.
+//     ports, host:port, and URLs in oscli's and liblo's spellings, ws://
+//     and wss:// included. A multicast group to listen on is joined; ::
+//     takes IPv4 too unless IPv6Only.
 //   - Reachable says where other machines reach a listener on a wildcard
 //     address, from the interfaces it is given (Interfaces lists the
 //     machine's).

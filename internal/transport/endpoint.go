@@ -14,22 +14,41 @@ const (
 	UDP  = "udp"
 	TCP  = "tcp"
 	Unix = "unix"
+	// WS is OSC over WebSocket: one packet per binary message, as osc.js's
+	// WebSocketPort sends them.
+	WS = "ws"
+	// WSS is WS over TLS, to send to only: a listener serves plain ws.
+	WSS = "wss"
 )
 
 // Endpoint says where to listen or send.
 type Endpoint struct {
-	Proto string // UDP, TCP or Unix
+	Proto string // UDP, TCP, Unix, WS or WSS
 	Host  string // host name or IP literal (no brackets); "" means any/default
 	Port  int
-	Path  string // Unix socket path
+	// Path is the Unix socket's path, or the WebSocket URL's path (and
+	// query, to send to): "" or "/osc".
+	Path string
 }
 
-// String returns the endpoint as a URL: udp://host:port, unix:///path.
+// String returns the endpoint as a URL: udp://host:port, unix:///path,
+// ws://host:port/path.
 func (e Endpoint) String() string {
 	if e.Proto == Unix {
 		return "unix://" + e.Path
 	}
-	return e.Proto + "://" + e.HostPort()
+	return e.Proto + "://" + e.HostPort() + e.Path
+}
+
+// Stream reports a connection-oriented endpoint (TCP, WebSocket): its
+// listener counts connections and limits them, and a packet's size is
+// bounded by the listener's frame limit rather than a datagram's.
+func (e Endpoint) Stream() bool {
+	switch e.Proto {
+	case TCP, WS, WSS:
+		return true
+	}
+	return false
 }
 
 // HostPort returns "host:port", bracketing IPv6 literals.
@@ -43,6 +62,8 @@ func (e Endpoint) HostPort() string { return net.JoinHostPort(e.Host, strconv.It
 //	host                      a host name without a port (no '/', not numeric)
 //	udp://host:port  tcp://host:port  unix:///path
 //	osc.udp://host:port/  osc.tcp://host:port/  osc.unix:///path (liblo)
+//	ws://host:port/path  wss://host/path (WebSocket; a URL without a port
+//	                          has the scheme's, 80 or 443, as in a browser)
 func ParseEndpoint(word string, def Endpoint) (Endpoint, error) {
 	e := def
 	bad := func(why string) (Endpoint, error) {
@@ -67,8 +88,13 @@ func ParseEndpoint(word string, def Endpoint) (Endpoint, error) {
 			}
 			e.Path, e.Host, e.Port = path, "", 0
 			return e, nil
+		case WS, WSS:
+			if strings.HasPrefix(strings.ToLower(scheme), "osc.") {
+				return bad("unknown scheme " + strconv.Quote(scheme) + " (want ws or wss)")
+			}
+			return parseWebSocketURL(word, strings.ToLower(scheme), after, e)
 		default:
-			return bad("unknown scheme " + strconv.Quote(scheme) + " (want udp, tcp, unix, or liblo's osc.udp, osc.tcp, osc.unix)")
+			return bad("unknown scheme " + strconv.Quote(scheme) + " (want udp, tcp, unix, ws, wss, or liblo's osc.udp, osc.tcp, osc.unix)")
 		}
 		rest = strings.TrimSuffix(after, "/")
 		if strings.Contains(rest, "/") {
@@ -115,6 +141,73 @@ func ParseEndpoint(word string, def Endpoint) (Endpoint, error) {
 	}
 	e.Host = rest
 	return e, nil
+}
+
+// parseWebSocketURL reads what follows ws:// or wss://: [host][:port]
+// and a path (with a query, to send to). A URL that names a host or a
+// path but no port has the scheme's port (80, 443), so that URLs copied
+// from web code mean what they mean there; "ws://" alone leaves host and
+// port to def. A path of "/" alone is no path.
+func parseWebSocketURL(word, scheme, after string, def Endpoint) (Endpoint, error) {
+	e := def
+	e.Proto, e.Path = scheme, ""
+	bad := func(why string) (Endpoint, error) {
+		return Endpoint{}, fmt.Errorf("invalid address %q: %s", word, why)
+	}
+	hostport, path := after, ""
+	if i := strings.IndexAny(after, "/?#"); i >= 0 {
+		hostport, path = after[:i], after[i:]
+	}
+	if strings.Contains(path, "#") {
+		return bad("a WebSocket URL has no #fragment")
+	}
+	if path != "" && path[0] != '/' {
+		path = "/" + path // ws://host:9000?token=x
+	}
+	if strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return bad("the path has spaces or control characters")
+	}
+	if path != "/" {
+		e.Path = path
+	}
+	if hostport == "" && path == "" {
+		return e, nil
+	}
+	if scheme == WSS {
+		e.Port = 443
+	} else {
+		e.Port = 80
+	}
+	if hostport == "" {
+		return e, nil
+	}
+	// An IPv6 address is in brackets, as URLs have it: SplitHostPort
+	// takes "[::1]:9000" and refuses "::1:9000".
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		p, err := parsePort(port)
+		if err != nil || port == "" {
+			return bad("port must be 0 to 65535")
+		}
+		e.Port, host = p, h
+	} else if strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
+		host = hostport[1 : len(hostport)-1]
+	} else if strings.Contains(hostport, ":") {
+		return bad("want ws://HOST:PORT/PATH, with IPv6 addresses in brackets ([::1])")
+	}
+	if host == "" {
+		return e, nil
+	}
+	if strings.ContainsAny(host, "[]@ /") || strings.Contains(host, ":") && !isIP(host) {
+		return bad("want ws://HOST:PORT/PATH, with IPv6 addresses in brackets ([::1])")
+	}
+	e.Host = host
+	return e, nil
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 func isDigits(s string) bool {

@@ -54,15 +54,21 @@ type ListenConfig struct {
 	OnConn func(ConnEvent)
 }
 
-// ConnEvent is a stream connection opening or closing.
+// ConnEvent is a stream connection opening or closing, or telling
+// something worth a word while it stays open (Notice).
 type ConnEvent struct {
 	Source Source
-	Opened bool  // false: closed
+	Opened bool  // false: closed (unless Notice is set)
 	Err    error // why it was closed, when that was a problem
+	// Notice, when set, is something the connection sent that is not
+	// OSC and was ignored; the connection stays open. A WebSocket
+	// connection's first text message is one (ErrTextMessage); later
+	// ones are only counted (ListenStats.TextMessages).
+	Notice error
 }
 
 // Listener receives packets on one socket (UDP, Unix) or on the
-// connections of one server socket (TCP).
+// connections of one server socket (TCP, WebSocket).
 type Listener interface {
 	// Addr is where the listener is bound (with the port it got).
 	Addr() Endpoint
@@ -85,8 +91,11 @@ type Listener interface {
 
 // ListenStats are a listener's own counts.
 type ListenStats struct {
-	Conns   int64 // TCP connections accepted, silent ones included
-	Dropped int64 // TCP connections closed for breaking the framing or the limits
+	Conns   int64 // stream connections accepted, silent ones included
+	Dropped int64 // stream connections closed for breaking the framing or the limits
+	// TextMessages is how many WebSocket text messages arrived: not OSC,
+	// so ignored.
+	TextMessages int64
 	// KernelDrops is how many datagrams the kernel dropped because the
 	// receive buffer was full, when KernelDropsKnown (Linux).
 	KernelDrops      int64
@@ -113,6 +122,10 @@ func Listen(ctx context.Context, ep Endpoint, cfg ListenConfig) (Listener, error
 		l, err = listenTCP(ctx, ep, cfg)
 	case Unix:
 		l, err = listenUnix(ep.Path)
+	case WS:
+		l, err = listenWS(ctx, ep, cfg)
+	case WSS:
+		return nil, fmt.Errorf("cannot listen on %s: oscli serves plain ws://, not TLS", ep)
 	default:
 		return nil, fmt.Errorf("cannot listen on %q: unknown protocol", ep.Proto)
 	}

@@ -68,6 +68,8 @@ func Reachable(l Listener, ifs []Interface) []netip.AddrPort {
 		bound, dual = l.c.Local, l.c.Dual
 	case *tcpListener:
 		bound, dual = l.ln.Addr().(*net.TCPAddr).AddrPort(), l.dual
+	case *wsListener:
+		bound, dual = l.ln.Addr().(*net.TCPAddr).AddrPort(), l.dual
 	default:
 		return nil
 	}

@@ -6,17 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/slip"
 )
 
@@ -130,37 +126,13 @@ func (e *closeError) Error() string { return e.msg }
 func (e *closeError) Unwrap() error { return e.kind }
 
 // tcpListener accepts OSC stream connections and reads packets from each
-// in its framing, so that no peer can lock others out or run the process
-// out of memory: a slot per connection (MaxConns), freed the moment the
-// connection is gone, the longest-idle connection making room for a new
-// one when all are taken; a deadline for every frame begun (a reaper on
-// the clock closes offenders); and a cap on the frame buffers held by all
-// connections together.
+// in its framing, within the bounds its connSet keeps.
 type tcpListener struct {
-	ln        *net.TCPListener
-	dual      bool // on the IPv6 wildcard, taking IPv4 too
-	cfg       ListenConfig
-	clk       clock.Clock
-	base      time.Time // stamps are nanoseconds since base, plus 1
-	maxHeld   int64
-	reapEvery time.Duration
-
-	conns     atomic.Int64
-	dropped   atomic.Int64
-	held      atomic.Int64 // bytes of frame buffers, all connections
-	freed     atomic.Int64 // bytes of frame buffers let go since the last release
-	releasing atomic.Bool
-	wg        sync.WaitGroup
-
-	mu     sync.Mutex
-	open   map[*tcpConn]struct{} // connections being served
-	used   int                   // slots taken: open minus released
-	seq    uint64
-	closed bool
-	reaper clock.Timer
-	// changed wakes Serve when, with every slot taken and no connection
-	// evictable, one may have become free or evictable.
-	changed chan struct{}
+	connSet
+	ln   *net.TCPListener
+	dual bool // on the IPv6 wildcard, taking IPv4 too
+	cfg  ListenConfig
+	wg   sync.WaitGroup
 
 	// waiting, when set (by tests, before Serve), is told each time a
 	// connection is about to wait for bytes: the ready signal for moving
@@ -169,62 +141,48 @@ type tcpListener struct {
 }
 
 func listenTCP(ctx context.Context, ep Endpoint, cfg ListenConfig) (*tcpListener, error) {
-	host := ep.Host
+	ln, dual, err := listenStream(ctx, TCP, ep.Host, ep.Port, cfg.IPv6Only)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Framing == "" {
+		cfg.Framing = FramingAuto
+	}
+	cfg = withLimitDefaults(cfg)
+	l := &tcpListener{ln: ln, cfg: cfg, dual: dual}
+	l.init(cfg, "frame")
+	return l, nil
+}
+
+// listenStream opens the TCP socket of a stream listener (TCP,
+// WebSocket). "tcp" binds the IPv6 wildcard with IPV6_V6ONLY off, so
+// IPv4 peers connect too (and the IPv4 wildcard on both, which "tcp4"
+// stops); dual reports that.
+func listenStream(ctx context.Context, proto, host string, port int, v6only bool) (ln *net.TCPListener, dual bool, err error) {
 	if host == "" {
 		host = "0.0.0.0"
 	}
-	// "tcp" binds the IPv6 wildcard with IPV6_V6ONLY off, so IPv4 peers
-	// connect too (and the IPv4 wildcard on both, which "tcp4" stops).
-	network, dual := "tcp", false
+	network := "tcp"
 	if a, err := netip.ParseAddr(host); err == nil {
 		switch {
 		case a.Is4() || a.Is4In6():
 			network = "tcp4"
-		case !a.IsUnspecified() || cfg.IPv6Only:
+		case !a.IsUnspecified() || v6only:
 			network = "tcp6"
 		default:
 			dual = true
 		}
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(ep.Port))
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, network, addr)
+	l, err := lc.Listen(ctx, network, addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, &AddrInUseError{Proto: TCP, Addr: addr}
+			return nil, false, &AddrInUseError{Proto: proto, Addr: addr}
 		}
-		return nil, fmt.Errorf("cannot listen on tcp %s: %w", addr, unwrapOp(err))
+		return nil, false, fmt.Errorf("cannot listen on %s %s: %w", proto, addr, unwrapOp(err))
 	}
-	if cfg.Framing == "" {
-		cfg.Framing = FramingAuto
-	}
-	if cfg.MaxFrame <= 0 {
-		cfg.MaxFrame = DefaultMaxFrame
-	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = DefaultMaxConns
-	}
-	if cfg.FrameTimeout == 0 {
-		cfg.FrameTimeout = DefaultFrameTimeout
-	}
-	if cfg.MaxBuffered <= 0 {
-		cfg.MaxBuffered = max(DefaultMaxBuffered, 2*cfg.MaxFrame)
-	}
-	l := &tcpListener{ln: ln.(*net.TCPListener), cfg: cfg, clk: cfg.Clock, maxHeld: int64(cfg.MaxBuffered),
-		open: map[*tcpConn]struct{}{}, dual: dual, changed: make(chan struct{}, 1)}
-	if l.clk == nil {
-		l.clk = clock.Real
-	}
-	l.base = l.clk.Now()
-	if cfg.FrameTimeout > 0 {
-		// Offenders are closed at most a quarter of the deadline late
-		// (a second, at most).
-		l.reapEvery = min(max(cfg.FrameTimeout/4, 10*time.Millisecond), time.Second)
-		l.mu.Lock()
-		l.reaper = l.clk.AfterFunc(l.reapEvery, l.reap)
-		l.mu.Unlock()
-	}
-	return l, nil
+	return l.(*net.TCPListener), dual, nil
 }
 
 func (l *tcpListener) Addr() Endpoint {
@@ -247,9 +205,6 @@ func (l *tcpListener) Stats() ListenStats {
 	return ListenStats{Conns: l.conns.Load(), Dropped: l.dropped.Load()}
 }
 
-// stamp is the clock's time as a number that is never 0 (0 means none).
-func (l *tcpListener) stamp() int64 { return int64(l.clk.Now().Sub(l.base)) + 1 }
-
 // Serve accepts connections until Close, reading each in a goroutine of
 // its own. It returns after every connection has finished.
 func (l *tcpListener) Serve(h func(*Packet)) error {
@@ -268,16 +223,15 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		l.conns.Add(1)
 		c := &tcpConn{l: l, conn: conn, framing: l.cfg.Framing}
 		ap := unmapAddrPort(conn.RemoteAddr().(*net.TCPAddr).AddrPort())
 		c.src = Source{proto: TCP, name: ap.String(), addr: ap, r: c}
-		c.lastRead.Store(l.stamp())
+		l.add(&c.connSlot, conn, c.src.name, func() { conn.Close() })
 		// With no slot to give, the newcomer waits, unread, until one
 		// frees or a connection becomes evictable; later ones wait in
 		// the accept queue.
 		for {
-			ok, closed := l.admit(c)
+			ok, closed := l.admit(&c.connSlot)
 			if closed {
 				conn.Close()
 				return nil
@@ -290,159 +244,6 @@ func (l *tcpListener) Serve(h func(*Packet)) error {
 		l.wg.Add(1)
 		go l.serveConn(c, h)
 	}
-}
-
-// admit gives c a slot: a free one, one of a connection whose peer has
-// gone although its goroutine has not noticed yet, or the slot of the
-// connection idle longest, which is closed. A connection with bytes
-// waiting in its socket (sent and perhaps closed since) is never evicted:
-// its goroutine reads it to the end or to a wait, and admit reports
-// false until then (l.changed tells when to try again). closed reports
-// that the listener is closed.
-func (l *tcpListener) admit(c *tcpConn) (ok, closed bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return false, true
-	}
-	var victim *tcpConn
-	if l.used >= l.cfg.MaxConns {
-		for x := range l.open {
-			if x.released {
-				continue
-			}
-			gone, unread := peekConn(x.conn)
-			switch {
-			case gone:
-				x.released = true
-				l.used--
-			case unread:
-			case victim == nil || x.lastRead.Load() < victim.lastRead.Load() ||
-				x.lastRead.Load() == victim.lastRead.Load() && x.seq < victim.seq:
-				victim = x
-			}
-		}
-	}
-	if l.used >= l.cfg.MaxConns {
-		if victim == nil {
-			return false, false
-		}
-		idle := time.Duration(l.stamp() - victim.lastRead.Load()).Round(time.Millisecond)
-		l.killLocked(victim, &closeError{kind: ErrTooManyConns,
-			msg: fmt.Sprintf("evicted for %s: the longest idle (%v) of %d %s", c.src, idle, l.cfg.MaxConns, connections(l.cfg.MaxConns))})
-	}
-	l.seq++
-	c.seq = l.seq
-	l.used++
-	l.open[c] = struct{}{}
-	return true, false
-}
-
-// change wakes a newcomer waiting for a slot to try again: a slot was
-// freed, or a connection read what waited in its socket.
-func (l *tcpListener) change() {
-	select {
-	case l.changed <- struct{}{}:
-	default:
-	}
-}
-
-// killLocked closes c for a reason (once) and frees its slot and its
-// share of the frame buffers at once; its goroutine reports the reason.
-// l.mu is held.
-func (l *tcpListener) killLocked(c *tcpConn, why error) {
-	if c.killed.Swap(true) {
-		return
-	}
-	c.why = why
-	if !c.released {
-		c.released = true
-		l.used--
-	}
-	l.letGo(c.held.Swap(0))
-	l.dropped.Add(1)
-	c.conn.Close()
-	l.change()
-}
-
-// releaseAfter is how many bytes of frame buffers let go make the
-// listener hand memory back to the system.
-const releaseAfter = 4 << 20
-
-// letGo takes n bytes of frame buffers off the total. Once megabytes were
-// let go, the memory goes back to the system a second later, rather than
-// after the runtime's next collection, which is two minutes away when
-// nothing else allocates.
-func (l *tcpListener) letGo(n int64) {
-	l.held.Add(-n)
-	if l.freed.Add(n) >= releaseAfter && l.releasing.CompareAndSwap(false, true) {
-		l.clk.AfterFunc(time.Second, func() {
-			l.freed.Store(0)
-			debug.FreeOSMemory()
-			l.releasing.Store(false)
-		})
-	}
-}
-
-// reap closes the connections whose frame has taken too long, then
-// comes again.
-func (l *tcpListener) reap() {
-	now := l.stamp()
-	limit := int64(l.cfg.FrameTimeout)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return
-	}
-	for x := range l.open {
-		if s := x.frameStart.Load(); s != 0 && now-s >= limit {
-			l.killLocked(x, &closeError{kind: ErrFrameTimeout,
-				msg: fmt.Sprintf("frame not completed within %v", l.cfg.FrameTimeout)})
-		}
-	}
-	l.reaper.Reset(l.reapEvery)
-}
-
-// overHeld makes room when the frame buffers of all connections went
-// over the cap, as c's frame grew: the connections whose unfinished
-// frame waits longest (the slowest senders; on a tie, the one holding
-// more) are closed until the rest fit. A frame that completes in time is
-// at risk only from frames begun before it. When c's own frame is the
-// next to go, it is refused.
-func (l *tcpListener) overHeld(c *tcpConn) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// c's frame, still being read, is younger than every waiting one
-	// unless it waited too.
-	start := func(x *tcpConn) int64 {
-		if s := x.frameStart.Load(); s != 0 {
-			return s
-		}
-		return math.MaxInt64
-	}
-	for l.held.Load() > l.maxHeld {
-		var victim *tcpConn
-		for x := range l.open {
-			if x.killed.Load() || x.held.Load() <= 0 || x != c && x.frameStart.Load() == 0 {
-				continue
-			}
-			if victim == nil || start(x) < start(victim) ||
-				start(x) == start(victim) && x.held.Load() > victim.held.Load() {
-				victim = x
-			}
-		}
-		if victim == nil {
-			return nil // the excess is on its way out with closed connections
-		}
-		err := &closeError{kind: ErrBuffersFull,
-			msg: fmt.Sprintf("unfinished frames on all connections passed the %d-byte limit, and this one's was the oldest (%d bytes held)",
-				l.maxHeld, victim.held.Load())}
-		l.killLocked(victim, err)
-		if victim == c {
-			return err
-		}
-	}
-	return nil
 }
 
 func (l *tcpListener) event(e ConnEvent) {
@@ -466,26 +267,13 @@ func (l *tcpListener) serveConn(c *tcpConn, h func(*Packet)) {
 			if p, err = fr.Next(); err != nil {
 				break
 			}
-			// A finished frame has no deadline, however long the
-			// handler takes.
-			if c.frameStart.Load() != 0 {
-				c.frameStart.Store(0)
-			}
+			c.frameDone()
 			pk.Data, pk.More = p, fr.Buffered()
 			h(&pk)
 		}
 	}
 	partial := fr.partial()
-	l.mu.Lock()
-	delete(l.open, c)
-	if !c.released {
-		c.released = true
-		l.used--
-	}
-	why := c.why
-	l.mu.Unlock()
-	l.change()
-	l.letGo(c.held.Swap(0))
+	why := l.done(&c.connSlot)
 	c.conn.Close()
 	switch {
 	case why != nil:
@@ -505,16 +293,7 @@ func (l *tcpListener) serveConn(c *tcpConn, h func(*Packet)) {
 // Close stops accepting and closes every connection.
 func (l *tcpListener) Close() error {
 	err := l.ln.Close()
-	l.mu.Lock()
-	l.closed = true
-	if l.reaper != nil {
-		l.reaper.Stop()
-	}
-	for c := range l.open {
-		c.conn.Close()
-	}
-	l.mu.Unlock()
-	l.change()
+	l.closeAll()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -524,22 +303,11 @@ func (l *tcpListener) Close() error {
 // tcpConn is one accepted connection: what the listener knows of it, and
 // the way to answer its peer.
 type tcpConn struct {
+	connSlot
 	l       *tcpListener
 	conn    *net.TCPConn
 	framing Framing
 	src     Source
-	seq     uint64 // order of acceptance
-
-	// Stamps (tcpListener.stamp): when bytes last arrived, and when the
-	// reader first waited for the rest of the current frame (0: no frame
-	// under way).
-	lastRead   atomic.Int64
-	frameStart atomic.Int64
-	held       atomic.Int64 // bytes of frame buffer
-	killed     atomic.Bool
-
-	released bool  // its slot is free again; l.mu
-	why      error // why the listener closed it; l.mu
 
 	// Replies waiting for the writer (flush), whether one runs, and why
 	// replies fail from now on; wmu.
@@ -551,36 +319,10 @@ type tcpConn struct {
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
-	switch {
-	case partial:
-		if c.frameStart.Load() == 0 {
-			c.frameStart.Store(c.l.stamp())
-		}
-	case c.frameStart.Load() != 0:
-		c.frameStart.Store(0)
-	}
-	c.l.change()
+	c.connSlot.reading(partial)
 	if c.l.waiting != nil {
 		c.l.waiting(c, partial, have)
 	}
-}
-
-func (c *tcpConn) received() { c.lastRead.Store(c.l.stamp()) }
-
-func (c *tcpConn) hold(delta int) error {
-	if delta <= 0 {
-		c.held.Add(int64(delta))
-		c.l.letGo(int64(-delta))
-		return nil
-	}
-	if c.killed.Load() {
-		return net.ErrClosed
-	}
-	c.held.Add(int64(delta))
-	if c.l.held.Add(int64(delta)) > c.l.maxHeld {
-		return c.l.overHeld(c)
-	}
-	return nil
 }
 
 // reply queues p, framed, for the connection's writer, which it starts
@@ -603,13 +345,9 @@ func (c *tcpConn) reply(_ *Source, p []byte) error {
 		c.wq = nil
 		err := c.werr
 		c.wmu.Unlock()
-		c.l.mu.Lock()
-		if _, ok := c.l.open[c]; ok {
-			c.l.killLocked(c, err)
-		} else {
+		if c.l.killIfOpen(&c.connSlot, err) {
 			c.conn.Close()
 		}
-		c.l.mu.Unlock()
 		return err
 	}
 	if !c.writing {

@@ -3,6 +3,7 @@ module github.com/oscli/oscli
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/fatih/color v1.19.0
 	github.com/mattn/go-isatty v0.0.24
 	github.com/rogpeppe/go-internal v1.16.0

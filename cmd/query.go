@@ -133,7 +133,10 @@ func addTimeoutFlag(fs *pflag.FlagSet, d *time.Duration) {
 // ("oscli query gte URL"), the subcommand meant.
 func queryWordHint(c *cobra.Command, word string, err error) error {
 	var ue *usageError
-	if errors.As(err, &ue) && ue.hint == "" {
+	if errors.As(err, &ue) && !strings.ContainsAny(word, ":/") {
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2
+		}
 		if near := c.SuggestionsFor(word); len(near) > 0 {
 			ue.hint = "did you mean 'oscli query " + near[0] + "'? " + helpHint(c)
 		}

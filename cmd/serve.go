@@ -43,7 +43,7 @@ type serveOptions struct {
 	ReadyFile string
 	Verbose   bool
 
-	// ready, when set, is called with the server's URL once it serves.
+	// ready, when set, is called with HOST:PORT once it serves.
 	ready func(addr string)
 	// announce, when set, is called with where the server listens once it
 	// does (for --advertise); the function it returns is called at the
@@ -90,8 +90,10 @@ device you do not own can be captured once and mocked after:
 replay') sends, then 'oscli serve dev.json'.
 
 -p 0 picks a free port (the OSC port gets the same number). The first line
-on stderr says where serve is; --ready-file writes its URL
-(http://127.0.0.1:PORT when it listens on every address). -n N stops after
+on stderr says where serve is; --ready-file writes HOST:PORT (127.0.0.1
+when it listens on every address), which 'oscli query' takes as its URL
+and 'oscli send' as its target when the OSC port has the HTTP port's
+number. -n N stops after
 N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 		Example: `  oscli serve examples/oscquery-proposal.json -p 5678
   oscli serve examples/oscquery-proposal.json -p 5678 --osc-port 9000 --osc-proto tcp
@@ -153,7 +155,7 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 	fs.BoolVar(&o.JSON, "json", false, "print received messages as JSON lines, as dump --json does")
 	fs.StringVar(&timeStr, "time", "local", "time column: local, utc, unix, rel or none")
 	fs.IntVarP(&o.Count, "count", "n", 0, "exit after `N` OSC packets (0: no limit)")
-	fs.StringVar(&o.ReadyFile, "ready-file", "", "write the server's URL to `FILE` once serving (for scripts)")
+	fs.StringVar(&o.ReadyFile, "ready-file", "", "write HOST:PORT to `FILE` once serving (for scripts)")
 	return c
 }
 
@@ -312,25 +314,26 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		set, bad int
 	)
 	handle := func(pk *transport.Packet) {
+		// The value is set before the message is printed: a script that
+		// sees the line can read the new value.
+		if !pk.Truncated {
+			mu.Lock()
+			if d, err := dec.Decode(pk.Data); err == nil {
+				applyElem(d, srv, &set, &bad, warned)
+			}
+			mu.Unlock()
+		}
 		p.Handle(pk)
-		if pk.Truncated {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if d, err := dec.Decode(pk.Data); err == nil {
-			applyElem(d, srv, &set, &bad, warned)
-		}
 	}
 	at := servePorts{Host: o.Host, HTTPPort: httpPort, OSC: oscAt, Name: o.Name}
-	url := serveURL(o.Host, httpPort)
+	addr := serveAddr(o.Host, httpPort)
 	nodes := srv.Root().Count()
 	fprintSafe(o.IO.ErrOut, "oscli: serving OSCQuery on %s (%d %s; OSC on %s; WebSocket on the same port%s)\n",
 		httpURL(o.Host, httpPort), nodes, pipeline.Plural(nodes, "node", "nodes"), l.Describe(), map[bool]string{true: "; learning", false: ""}[o.Learn])
 	if o.announce != nil {
 		defer o.announce(at)()
 	}
-	if err := (&dumpOptions{ready: o.ready, ReadyFile: o.ReadyFile}).signalReady(url); err != nil {
+	if err := (&dumpOptions{ready: o.ready, ReadyFile: o.ReadyFile}).signalReady(addr); err != nil {
 		hs.Close()
 		return err
 	}
@@ -401,16 +404,18 @@ func saveTree(name string, data []byte) error {
 
 func isWildcardHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
 
-// serveURL is the URL a client on this machine reaches serve at: the
-// address bound, or loopback when it is every address.
-func serveURL(host string, port int) string {
+// serveAddr is where a client on this machine reaches serve, HOST:PORT:
+// the address bound, or loopback when it is every address. query takes
+// it as its URL, and send as its target when the OSC port has the same
+// number.
+func serveAddr(host string, port int) string {
 	switch host {
 	case "", "0.0.0.0":
 		host = "127.0.0.1"
 	case "::":
 		host = "::1"
 	}
-	return httpURL(host, port)
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 func httpURL(host string, port int) string {

@@ -453,3 +453,39 @@ func (s *syncBuffer) waitForSome(d time.Duration) {
 	case <-t.C:
 	}
 }
+
+// A hostile server's strings reach a terminal escaped: in the tree, in
+// --json on a terminal (valid JSON may hold a raw C1 CSI or a bidi
+// override), and in the errors that quote them. Into a pipe, --json is
+// the server's bytes as they came.
+func TestQueryEscapesServerStrings(t *testing.T) {
+	doc := "{\"FULL_PATH\":\"/\",\"DESCRIPTION\":\"evil\u009b2J\u202etxt\",\"CONTENTS\":{\"x\\u001b\":{\"FULL_PATH\":\"/x\\u001b[31m\",\"TYPE\":\"s\",\"VALUE\":[\"\\u001b]0;pwned\\u0007\"]}}}"
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery == "HOST_INFO" {
+			fmt.Fprint(w, "{\"NAME\":\"\\u001b[2Jname\"}")
+			return
+		}
+		fmt.Fprint(w, doc)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	url := "http://" + ln.Addr().String()
+	for _, args := range [][]string{{"query", url}, {"query", url, "--json"}, {"query", "info", url}} {
+		r := runTTY(t, tty{stdout: true, stderr: true}, map[string]string{"NO_COLOR": "1"}, nil, args...)
+		for _, bad := range []string{"\x1b", "\u009b", "\u202e", "\a"} {
+			if strings.Contains(r.out+r.err, bad) {
+				t.Errorf("%v wrote %q raw:\n%s%s", args, bad, r.out, r.err)
+			}
+		}
+		if r.code != 0 {
+			t.Errorf("%v: %d %s", args, r.code, r.err)
+		}
+	}
+	if r := run(t, "", nil, "query", url, "--json"); r.out != doc+"\n" {
+		t.Errorf("--json into a pipe changed the body:\n%q", r.out)
+	}
+}

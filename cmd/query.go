@@ -218,7 +218,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return queryError(err)
 	}
 	if o.JSON {
-		return writeBody(o.IO.Out, body)
+		return writeBody(o.IO, body)
 	}
 	hi, _, herr := o.Client.HostInfo(ctx)
 	if herr != nil && !errors.Is(herr, oscquery.ErrNoHostInfo) {
@@ -237,12 +237,22 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	return format.WriteTree(o.IO.Out, rows, o.IO.ColorOut())
 }
 
-// writeBody writes a server's JSON as it came, with a final newline.
-func writeBody(w io.Writer, body []byte) error {
+// writeBody writes a server's JSON as it came, with a final newline. On
+// a terminal each line goes through termsafe: valid JSON has no raw
+// control characters, but it may hold raw C1 controls (U+009B, a CSI to
+// some terminals) and bidi overrides.
+func writeBody(ios *iostreams.IOStreams, body []byte) error {
+	if ios.IsStdoutTTY() {
+		var b []byte
+		for _, line := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+			b = append(termsafe.Append(b, line), '\n')
+		}
+		body = b
+	}
 	if len(body) == 0 || body[len(body)-1] != '\n' {
 		body = append(body, '\n')
 	}
-	_, err := w.Write(body)
+	_, err := ios.Out.Write(body)
 	return err
 }
 
@@ -399,9 +409,9 @@ func runQueryGet(ctx context.Context, o *queryGetOptions) error {
 	}
 	if o.JSON {
 		if answered {
-			return writeBody(o.IO.Out, raw)
+			return writeBody(o.IO, raw)
 		}
-		return writeBody(o.IO.Out, oscquery.MarshalAttr("VALUE", v))
+		return writeBody(o.IO, oscquery.MarshalAttr("VALUE", v))
 	}
 	line := osc.AppendWord(nil, o.Path)
 	if t := oscquery.ValueText(node); t != "" {

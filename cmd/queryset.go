@@ -300,7 +300,7 @@ func runQueryInfo(ctx context.Context, o *queryInfoOptions) error {
 		return queryError(err)
 	}
 	if o.JSON {
-		return writeBody(o.IO.Out, body)
+		return writeBody(o.IO, body)
 	}
 	writeHostHeader(o.IO.Out, o.Client, hi, nil)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -164,7 +165,11 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 	data, err := readFileMax(name, lim.MaxBody, "the most an OSCQuery tree may be")
 	if err != nil {
-		return nil, fileError("TREE.json", name, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	n, err := oscquery.ParseNode(data, "/", lim)
 	if err != nil {

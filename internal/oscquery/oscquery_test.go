@@ -401,3 +401,26 @@ func FuzzParseNode(f *testing.F) {
 }
 
 func parseTestURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+// BenchmarkServerApply is serve's work per message on its OSC port, after
+// decoding: find the address, check it, set VALUE (and learn its range).
+func BenchmarkServerApply(b *testing.B) {
+	for _, learn := range []bool{false, true} {
+		name := "tree"
+		if learn {
+			name = "learn"
+		}
+		b.Run(name, func(b *testing.B) {
+			data, _ := os.ReadFile("../../examples/oscquery-proposal.json")
+			root, _ := ParseNode(data, "/", Limits{})
+			s := NewServer(root, ServerConfig{Learn: learn})
+			m := &osc.Message{Address: "/bar", Args: []osc.Arg{osc.Int32(1), osc.Int32(52)}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Apply(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -146,6 +147,9 @@ func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 		}
 		if websocket.CloseStatus(err) != -1 {
 			return StreamMessage{}, fmt.Errorf("%s closed the WebSocket (%v)", s.url, websocket.CloseStatus(err))
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+			return StreamMessage{}, fmt.Errorf("%s closed the connection (has the server stopped?)", s.url)
 		}
 		return StreamMessage{}, fmt.Errorf("WebSocket %s: %w", s.url, err)
 	}

@@ -489,3 +489,28 @@ func TestQueryEscapesServerStrings(t *testing.T) {
 		t.Errorf("--json into a pipe changed the body:\n%q", r.out)
 	}
 }
+
+// watch follows PATH_ADDED: an address serve --learn adds while watch
+// runs is listened to, and its changes print.
+func TestQueryWatchFollowsPathAdded(t *testing.T) {
+	srv := start(t, nil, "serve", "--learn", "-H", "127.0.0.1", "-p", "0", "--time", "none")
+	w := launch(t, clock.Real, nil, "query", "watch", "http://"+srv.addr, "--time", "none", "-n", "1")
+	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: listening to 0 addresses on ws://") })
+	if r := run(t, "", nil, "send", srv.addr, "/new/fader", "f:0.25"); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: added /new/fader\n") })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(w.stdout.String(), "/new/fader") {
+		if r := run(t, "", nil, "send", srv.addr, "/new/fader", "f:0.5"); r.code != 0 {
+			t.Fatal(r.err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no update within 10s")
+		}
+		w.stdout.waitForSome(50 * time.Millisecond)
+	}
+	if r := w.wait(t); r.out != srv.addr+"  /new/fader f:0.5\n" || r.code != 0 {
+		t.Errorf("watch: %d %q %s", r.code, r.out, r.err)
+	}
+}

@@ -496,13 +496,24 @@ func TestQueryWatchFollowsPathAdded(t *testing.T) {
 	srv := start(t, nil, "serve", "--learn", "-H", "127.0.0.1", "-p", "0", "--time", "none")
 	w := launch(t, clock.Real, nil, "query", "watch", "http://"+srv.addr, "--time", "none", "-n", "1")
 	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: listening to 0 addresses on ws://") })
-	if r := run(t, "", nil, "send", srv.addr, "/new/fader", "f:0.25"); r.code != 0 {
-		t.Fatal(r.err)
-	}
-	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: added /new/fader\n") })
+	// The server counts a WebSocket client once its handshake is done,
+	// which the client may see first: new addresses until one is seen.
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(w.stdout.String(), "/new/fader") {
-		if r := run(t, "", nil, "send", srv.addr, "/new/fader", "f:0.5"); r.code != 0 {
+	path := ""
+	for i := 0; path == ""; i++ {
+		if r := run(t, "", nil, "send", srv.addr, fmt.Sprintf("/new/%d", i), "f:0.25"); r.code != 0 {
+			t.Fatal(r.err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no PATH_ADDED within 10s")
+		}
+		w.stderr.waitForSome(50 * time.Millisecond)
+		if _, after, ok := strings.Cut(w.stderr.String(), "oscli: added "); ok {
+			path, _, _ = strings.Cut(after, "\n")
+		}
+	}
+	for !strings.Contains(w.stdout.String(), path) {
+		if r := run(t, "", nil, "send", srv.addr, path, "f:0.5"); r.code != 0 {
 			t.Fatal(r.err)
 		}
 		if time.Now().After(deadline) {
@@ -510,7 +521,7 @@ func TestQueryWatchFollowsPathAdded(t *testing.T) {
 		}
 		w.stdout.waitForSome(50 * time.Millisecond)
 	}
-	if r := w.wait(t); r.out != srv.addr+"  /new/fader f:0.5\n" || r.code != 0 {
+	if r := w.wait(t); r.out != srv.addr+"  "+path+" f:0.5\n" || r.code != 0 {
 		t.Errorf("watch: %d %q %s", r.code, r.out, r.err)
 	}
 }

@@ -14,9 +14,9 @@ const module = "github.com/oscli/oscli"
 // hexdump, SLIP, clock, config and termsafe packages use only the standard
 // library (config checks settings without cobra, pflag or viper; the
 // codec's text syntax escapes with termsafe, itself std-only); only cmd
-// uses cobra and the YAML parser; only iostreams and format touch colour and TTY
-// libraries; only transport uses x/net and coder/websocket (the WebSocket
-// transport); nothing in internal/ imports cmd;
+// uses cobra and the YAML parser; only iostreams and format touch colour
+// and TTY libraries; only transport uses x/net; only oscquery and transport
+// (ws://) use coder/websocket; nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
@@ -34,6 +34,7 @@ func TestLayering(t *testing.T) {
 		"pipeline":  {"clock", "filter", "format", "osc", "transport"},
 		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
+		"oscquery":  {"match", "osc", "termsafe"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {
@@ -66,7 +67,14 @@ func TestLayering(t *testing.T) {
 				t.Errorf("internal/%s imports %s; arrows point from cmd to internal", name, imp)
 			case strings.Contains(imp, "spf13/cobra"), strings.Contains(imp, "spf13/pflag"), strings.Contains(imp, "goccy/go-yaml"):
 				t.Errorf("internal/%s imports %s; only cmd may", name, imp)
-			case strings.HasPrefix(imp, "golang.org/x/net"), strings.HasPrefix(imp, "github.com/coder/websocket"):
+			case strings.HasPrefix(imp, "github.com/coder/websocket"):
+				// OSCQuery's WebSocket (LISTEN, value streams) is its own
+				// protocol; the ws:// OSC transport wraps the library in
+				// transport.
+				if name != "oscquery" && name != "transport" {
+					t.Errorf("internal/%s imports %s; only oscquery and transport may", name, imp)
+				}
+			case strings.HasPrefix(imp, "golang.org/x/net"):
 				if name != "transport" {
 					t.Errorf("internal/%s imports %s; only transport may", name, imp)
 				}

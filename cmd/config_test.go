@@ -140,7 +140,7 @@ func TestConfigScoping(t *testing.T) {
 			warns: []string{
 				`OSCLI_FORMAT is not a shared setting and is ignored; use OSCLI_DUMP_FORMAT or OSCLI_REPLAY_FORMAT`,
 				`OSCLI_LOOP is not a shared setting and is ignored; use OSCLI_REPLAY_LOOP`,
-				`OSCLI_TIME is not a shared setting and is ignored; use OSCLI_DUMP_TIME`,
+				`OSCLI_TIME is not a shared setting and is ignored; use OSCLI_DUMP_TIME or OSCLI_SERVE_TIME`,
 			},
 		},
 		{
@@ -182,7 +182,7 @@ port: [1, 2]
 				`config FILE: "port" is a list, not a whole number; ignored`,
 				`config FILE: "send" is "3", not a section of send settings; ignored`,
 				`config FILE: "targets.broken" is a section, not a target (udp://host:port); ignored`,
-				`config FILE: "top:" is not a command with settings (bench:, bundle:, dump:, replay:, send:); ignored`,
+				`config FILE: "top:" is not a command with settings (bench:, bundle:, dump:, query:, replay:, send:, serve:); ignored`,
 				`config FILE: "verbose" is "maybe", not true or false; ignored`,
 			},
 		},

@@ -92,6 +92,7 @@ func runOn(t *testing.T, clk clock.Clock, stdin string, getenv map[string]string
 type background struct {
 	addr   string // the listener's address, once ready
 	stdout *syncBuffer
+	stderr *syncBuffer
 	ready  chan string
 	cancel context.CancelFunc
 	done   chan result
@@ -138,7 +139,7 @@ func launchEnv(t *testing.T, clk clock.Clock, getenv map[string]string, setup fu
 	t.Helper()
 	var out, errb syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
-	bg := &background{cancel: cancel, done: make(chan result, 1), stdout: &out, ready: make(chan string, 1)}
+	bg := &background{cancel: cancel, done: make(chan result, 1), stdout: &out, stderr: &errb, ready: make(chan string, 1)}
 	env := &Env{
 		In: strings.NewReader(""), Out: &out, Err: &errb, Clock: clk,
 		Getenv:   func(k string) string { return getenv[k] },

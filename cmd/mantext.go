@@ -153,6 +153,56 @@ error for the commands that read it; version, help and completion do not.`),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
+		"oscli query": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "the tree was printed",
+					"1", "the server could not be reached, did not answer within --timeout, did not answer OSCQuery JSON, or has no such PATH (404)",
+					"2", usageExit+"; a URL or PATH that is not one",
+				),
+				roff.Para(sharedCodes),
+			},
+		},
+		"oscli query get": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "the value was printed",
+					"1", "the server could not be reached or answered no OSCQuery JSON; the PATH does not exist, has no value or cannot be read (ACCESS 2)",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+		},
+		"oscli query set": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "the message was sent",
+					"1", "the server could not be reached or answered no OSCQuery JSON, the PATH does not exist, or the message could not be sent",
+					"2", usageExit+"; a value that does not fit the address's TYPE or RANGE, or an address whose ACCESS forbids writing (nothing is sent; --force sends anyway)",
+				),
+				roff.Para(sharedCodes),
+			},
+		},
+		"oscli query watch": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "watch was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N changes",
+					"1", "the server could not be reached at the start, its WebSocket closed, or the output failed (a failed poll is reported and tried again)",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+		},
+		"oscli serve": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "serve was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N packets, and --save (if given) wrote the tree; refused messages are warned about and counted, and do not change the exit status",
+					"1", "a port is in use or cannot be opened, the output failed, or --save could not write the tree",
+					"2", usageExit+"; a TREE.json that cannot be read as an OSCQuery tree",
+				),
+				roff.Para(sharedCodes),
+			},
+		},
 	}
 }
 

@@ -1,0 +1,458 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oscli/oscli/internal/clock"
+	"github.com/oscli/oscli/internal/format"
+	"github.com/oscli/oscli/internal/iostreams"
+	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/oscquery"
+	"github.com/oscli/oscli/internal/pipeline"
+	"github.com/oscli/oscli/internal/transport"
+)
+
+type serveOptions struct {
+	IO    *iostreams.IOStreams
+	Clock clock.Clock
+
+	Tree      string // TREE.json; "" with Learn
+	Host      string
+	Port      int
+	OSCPort   int // -1: the HTTP port's number
+	OSCProto  string
+	Name      string
+	Learn     bool
+	Save      string
+	JSON      bool
+	Time      format.TimeMode
+	Count     int
+	ReadyFile string
+	Verbose   bool
+
+	// ready, when set, is called with HOST:PORT once it serves.
+	ready func(addr string)
+	// announce, when set, is called with where the server listens once it
+	// does (for --advertise); the function it returns is called at the
+	// stop.
+	announce func(servePorts) func()
+}
+
+// servePorts is where a running serve listens.
+type servePorts struct {
+	Host     string // as bound; "" or 0.0.0.0 / :: for every address
+	HTTPPort int    // OSCQuery: HTTP and its WebSocket
+	OSC      transport.Endpoint
+	Name     string
+}
+
+func newServeCmd(env *Env, runF func(*serveOptions) error) *cobra.Command {
+	o := &serveOptions{}
+	var timeStr string
+	c := &cobra.Command{
+		Use:   "serve [TREE.json] [-p PORT]",
+		Short: "Serve an OSCQuery tree, or learn one from traffic (a mock device)",
+		Long: `Answer OSCQuery (Vidvox/OSCQueryProposal) for the tree in TREE.json (the
+proposal's format: the JSON 'oscli query URL --json' prints), so clients
+can be built and tested without the application: HTTP on TCP port -p
+answers nodes, attribute queries (?VALUE, ?TYPE, …) and HOST_INFO, and a
+WebSocket on the same port takes LISTEN and IGNORE and streams each new
+value of a listened address as a binary OSC packet.
+
+The OSC port is UDP on the same number unless --osc-port or --osc-proto
+say otherwise (--osc-proto tcp without --osc-port takes a free port, the
+HTTP server holding the TCP one); HOST_INFO says where it is. A message
+received there is printed as 'oscli dump' prints it (--json for JSON
+lines) and sets the VALUE of the address it names (of every address an
+OSC pattern matches) when its ACCESS allows writing and its arguments
+have the address's TYPE (T and F alike); otherwise it is refused with a
+warning on stderr, once per address. Listeners get the message.
+
+--learn starts from an empty tree (or TREE.json) and adds every address
+a message arrives at, with its type tags (another type becomes an
+OVERLOADS entry) and the range of the numbers seen, and tells WebSocket
+clients (PATH_ADDED). --save FILE writes the tree when serve stops, so a
+device you do not own can be captured once and mocked after:
+'oscli serve --learn --save dev.json' while the device (or 'oscli
+replay') sends, then 'oscli serve dev.json'.
+
+-p 0 picks a free port (the OSC port gets the same number). The first line
+on stderr says where serve is; --ready-file writes HOST:PORT (127.0.0.1
+when it listens on every address), which 'oscli query' takes as its URL
+and 'oscli send' as its target when the OSC port has the HTTP port's
+number. -n N stops after
+N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
+		Example: `  oscli serve examples/oscquery-proposal.json -p 5678
+  oscli serve examples/oscquery-proposal.json -p 5678 --osc-port 9000 --osc-proto tcp
+  oscli serve --learn --save device.json -p 5678
+  oscli serve device.json -H 127.0.0.1 -p 0 --ready-file url.txt`,
+		Args: needArgs(0, 1, "", "serve takes one TREE.json at most"),
+		RunE: func(c *cobra.Command, args []string) error {
+			io, err := env.streams()
+			if err != nil {
+				return err
+			}
+			o.IO, o.Clock, o.Verbose, o.ready = io, env.Clock, env.verbose, env.onListen
+			if len(args) == 1 {
+				o.Tree = args[0]
+			}
+			if o.Tree == "" && !o.Learn {
+				return &usageError{err: errors.New("serve needs a TREE.json, or --learn to start empty"),
+					hint: "oscli serve examples/oscquery-proposal.json -p 5678, or oscli serve --learn --save tree.json"}
+			}
+			if err := transport.ValidPort(o.Port); err != nil {
+				return usageErrorf("--port %d: want 0 to 65535", o.Port)
+			}
+			if !flagSet(c.Flags(), "osc-port") {
+				o.OSCPort = -1
+			} else if err := transport.ValidPort(o.OSCPort); err != nil {
+				return usageErrorf("--osc-port %d: want 0 to 65535", o.OSCPort)
+			}
+			switch o.OSCProto {
+			case transport.UDP, transport.TCP:
+			default:
+				return usageErrorf("invalid --osc-proto %q (want udp or tcp)", o.OSCProto)
+			}
+			if o.OSCProto == transport.TCP && o.OSCPort == o.Port && o.Port != 0 {
+				return usageErrorf("--osc-port %d over TCP: the HTTP server holds TCP port %d; pick another", o.OSCPort, o.Port)
+			}
+			if o.Time, err = format.ParseTimeMode(timeStr); err != nil {
+				return &usageError{err: err}
+			}
+			if err := inRange("count", o.Count, 0, -1); err != nil {
+				return err
+			}
+			o.Host = bareHost(o.Host)
+			warnIdle(io.ErrOut, c.Flags(), idle{"time", o.JSON, "with --json"})
+			env.awaitSignals()
+			if runF != nil {
+				return runF(o)
+			}
+			return runServe(c.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVarP(&o.Host, "host", "H", "0.0.0.0", "address to listen on (HTTP and OSC)")
+	fs.IntVarP(&o.Port, "port", "p", 5678, "HTTP port (TCP), and the OSC port's number unless --osc-port (0: a free one)")
+	fs.IntVar(&o.OSCPort, "osc-port", 0, "OSC port (default: the HTTP port's number)")
+	fs.StringVar(&o.OSCProto, "osc-proto", transport.UDP, "OSC transport: udp or tcp")
+	fs.StringVar(&o.Name, "name", "oscli", "NAME in HOST_INFO")
+	fs.BoolVar(&o.Learn, "learn", false, "add every address a message arrives at (types, ranges)")
+	fs.StringVar(&o.Save, "save", "", "write the tree to `FILE` when serve stops")
+	fs.BoolVar(&o.JSON, "json", false, "print received messages as JSON lines, as dump --json does")
+	fs.StringVar(&timeStr, "time", "local", "time column: local, utc, unix, rel or none")
+	fs.IntVarP(&o.Count, "count", "n", 0, "exit after `N` OSC packets (0: no limit)")
+	fs.StringVar(&o.ReadyFile, "ready-file", "", "write HOST:PORT to `FILE` once serving (for scripts)")
+	return c
+}
+
+// loadTree reads TREE.json. A tree whose root is not "/" (a subtree
+// saved from 'query URL /path --json') is placed at its FULL_PATH.
+func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
+	data, err := readFileMax(name, lim.MaxBody, "the most an OSCQuery tree may be")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
+	}
+	n, err := oscquery.ParseNode(data, "/", lim)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	if n.FullPath == "/" {
+		return n, nil
+	}
+	if n.FullPath == "" || n.FullPath[0] != '/' {
+		return nil, usageErrorf("%s: FULL_PATH %q is not an OSC address", name, n.FullPath)
+	}
+	root := &oscquery.Node{FullPath: "/", Access: oscquery.AccessNone, Contents: map[string]*oscquery.Node{}}
+	cur := root
+	parts := splitPath(n.FullPath)
+	for i, p := range parts {
+		if i == len(parts)-1 {
+			cur.Contents[p] = n
+			break
+		}
+		next := &oscquery.Node{FullPath: joinOSC(cur.FullPath, p), Access: oscquery.AccessNone, Contents: map[string]*oscquery.Node{}}
+		cur.Contents[p] = next
+		cur = next
+	}
+	return root, nil
+}
+
+// splitPath splits an OSC address into its parts, empty ones left out.
+func splitPath(p string) []string {
+	var out []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func joinOSC(parent, name string) string {
+	if parent == "/" {
+		return "/" + name
+	}
+	return parent + "/" + name
+}
+
+// listenServe opens the HTTP listener and the OSC listener. With -p 0
+// the OSC port takes the HTTP port's number; should that number be taken
+// over UDP, another free port is tried.
+func listenServe(ctx context.Context, o *serveOptions, cfg transport.ListenConfig) (net.Listener, transport.Listener, error) {
+	for try := 0; ; try++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
+		if err != nil {
+			if isAddrInUse(err) {
+				return nil, nil, &hintError{err: fmt.Errorf("cannot serve on tcp %s: the port is in use", net.JoinHostPort(o.Host, strconv.Itoa(o.Port))),
+					hint: "pick another port with -p (0: a free one)"}
+			}
+			return nil, nil, fmt.Errorf("cannot serve: %w", err)
+		}
+		httpPort := ln.Addr().(*net.TCPAddr).Port
+		oscPort := o.OSCPort
+		if oscPort < 0 {
+			oscPort = httpPort
+			if o.OSCProto == transport.TCP {
+				oscPort = 0
+			}
+		}
+		l, err := transport.Listen(ctx, transport.Endpoint{Proto: o.OSCProto, Host: o.Host, Port: oscPort}, cfg)
+		if err == nil {
+			return ln, l, nil
+		}
+		ln.Close()
+		var inUse *transport.AddrInUseError
+		if o.Port == 0 && o.OSCPort < 0 && errors.As(err, &inUse) && try < 5 {
+			continue // another program has this number over UDP: pick again
+		}
+		if errors.As(err, &inUse) {
+			return nil, nil, &hintError{err: fmt.Errorf("OSC port: %w", err), hint: "pick another port with --osc-port, or -p 0"}
+		}
+		return nil, nil, err
+	}
+}
+
+func isAddrInUse(err error) bool {
+	var se *os.SyscallError
+	return errors.As(err, &se) && se.Err != nil && se.Err.Error() == "address already in use"
+}
+
+func runServe(ctx context.Context, o *serveOptions) error {
+	lim := oscquery.DefaultLimits()
+	var root *oscquery.Node
+	if o.Tree != "" {
+		var err error
+		if root, err = loadTree(o.Tree, lim); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ln, l, err := listenServe(ctx, o, transport.ListenConfig{Clock: o.Clock, OnConn: connReporter(o.IO.ErrOut, o.Verbose)})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	httpPort := ln.Addr().(*net.TCPAddr).Port
+	oscAt := l.Addr()
+	info := oscquery.HostInfo{Name: o.Name, OSCPort: oscAt.Port, OSCTransport: map[string]string{transport.UDP: "UDP", transport.TCP: "TCP"}[o.OSCProto]}
+	if !isWildcardHost(o.Host) {
+		info.OSCIP = o.Host
+	}
+	warned := newWarnOnce(o.IO.ErrOut, 1000)
+	srv := oscquery.NewServer(root, oscquery.ServerConfig{Info: info, Learn: o.Learn, Limits: lim,
+		Notice: func(msg string) { fprintSafe(o.IO.ErrOut, "oscli: warning: %s\n", msg) }})
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0), // a client's broken request is its own business
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		err := hs.Serve(ln)
+		if !errors.Is(err, http.ErrServerClosed) {
+			cancel(fmt.Errorf("HTTP server: %w", err))
+		}
+		httpErr <- nil
+	}()
+	p := pipeline.New(pipeline.Config{
+		Clock: o.Clock,
+		Out:   o.IO.Out,
+		Count: o.Count,
+		Stop:  func() { cancel(errPipelineStop) },
+		Render: func(w io.Writer) format.Renderer {
+			name := "text"
+			if o.JSON {
+				name = "json"
+			}
+			r, _ := format.NewRenderer(name, w, format.Options{Time: o.Time, Color: o.IO.ColorOut()})
+			return r
+		},
+	})
+	defer context.AfterFunc(ctx, p.Stopping)()
+	var (
+		mu       sync.Mutex
+		dec      osc.Decoder
+		set, bad int
+	)
+	handle := func(pk *transport.Packet) {
+		// The value is set before the message is printed: a script that
+		// sees the line can read the new value.
+		if !pk.Truncated {
+			mu.Lock()
+			if d, err := dec.Decode(pk.Data); err == nil {
+				applyElem(d, srv, &set, &bad, warned)
+			}
+			mu.Unlock()
+		}
+		p.Handle(pk)
+	}
+	at := servePorts{Host: o.Host, HTTPPort: httpPort, OSC: oscAt, Name: o.Name}
+	addr := serveAddr(o.Host, httpPort)
+	nodes := srv.Root().Count()
+	fprintSafe(o.IO.ErrOut, "oscli: serving OSCQuery on %s (%d %s; OSC on %s; WebSocket on the same port%s)\n",
+		httpURL(o.Host, httpPort), nodes, pipeline.Plural(nodes, "node", "nodes"), l.Describe(), map[bool]string{true: "; learning", false: ""}[o.Learn])
+	if o.announce != nil {
+		defer o.announce(at)()
+	}
+	if err := (&listenOptions{ready: o.ready, ReadyFile: o.ReadyFile}).signalReady(addr); err != nil {
+		hs.Close()
+		return err
+	}
+	serveErr := l.Serve(handle)
+	// Stop: no new HTTP requests, WebSockets closed, output flushed.
+	sctx, scancel := context.WithTimeout(context.Background(), time.Second)
+	_ = hs.Shutdown(sctx)
+	scancel()
+	hs.Close()
+	srv.Close()
+	<-httpErr
+	st, perr := p.Close()
+	if afterCtrlC(ctx, o.IO) {
+		fmt.Fprintln(o.IO.ErrOut)
+	}
+	reason := (&listenOptions{Count: o.Count}).stopReason(ctx, perr, serveErr)
+	cause := context.Cause(ctx)
+	var sc *signalCause
+	if cause != nil && cause != errPipelineStop && !errors.As(cause, &sc) && !errors.Is(cause, context.Canceled) {
+		reason = "an error"
+	}
+	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s, %d %s set, %d refused\n", reason,
+		pipeline.Summary(st, l.Stats(), o.OSCProto == transport.TCP), set, pipeline.Plural(set, "value", "values"), bad)
+	var saveErr error
+	if o.Save != "" {
+		saveErr = saveTree(o.Save, srv.Tree())
+	}
+	switch {
+	case perr != nil:
+		return fmt.Errorf("write output: %w", perr)
+	case serveErr != nil:
+		return serveErr
+	case reason == "an error":
+		return cause
+	}
+	return saveErr
+}
+
+func applyElem(p osc.Packet, srv *oscquery.Server, set, bad *int, w *warnOnce) {
+	switch p := p.(type) {
+	case *osc.Message:
+		if n, err := srv.Apply(p); err != nil {
+			*bad++
+			w.warn(p.Address, err)
+		} else {
+			*set += n
+		}
+	case *osc.Bundle:
+		for _, e := range p.Elements {
+			applyElem(e, srv, set, bad, w)
+		}
+	}
+}
+
+// saveTree writes the tree to a file: a temporary file then a rename, so
+// a crash never leaves half a tree.
+func saveTree(name string, data []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fileError("--save", name, err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return fileError("--save", name, err)
+	}
+	return nil
+}
+
+func isWildcardHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+
+// serveAddr is where a client on this machine reaches serve, HOST:PORT:
+// the address bound, or loopback when it is every address. query takes
+// it as its URL, and send as its target when the OSC port has the same
+// number.
+func serveAddr(host string, port int) string {
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+func httpURL(host string, port int) string {
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// warnOnce warns about a refused message once per address, and about at
+// most max addresses, so a flood cannot flood stderr.
+type warnOnce struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen map[string]bool
+	max  int
+}
+
+func newWarnOnce(w io.Writer, max int) *warnOnce {
+	return &warnOnce{w: w, seen: map[string]bool{}, max: max}
+}
+
+func (w *warnOnce) warn(addr string, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen[addr] || len(w.seen) > w.max {
+		return
+	}
+	w.seen[addr] = true
+	if len(w.seen) > w.max {
+		fprintSafe(w.w, "oscli: warning: more than %d addresses refused; no more warnings\n", w.max)
+		return
+	}
+	fprintSafe(w.w, "oscli: warning: refused: %v (warned once per address)\n", err)
+}

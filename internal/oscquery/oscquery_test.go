@@ -3,6 +3,7 @@ package oscquery
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -172,7 +173,16 @@ func TestCheck(t *testing.T) {
 		{"/color", ok(osc.Float32(1), osc.Float32(0), osc.Float32(0), osc.Float32(1)), "", "ffff"},
 		{"/color", ok(osc.Int32(255), osc.Int32(0), osc.Int32(0), osc.Int32(256)), "/color: takes 1 value (TYPE r), got 4 values (iiii)", ""},
 		{"/go", ok(osc.Impulse()), "", "I"},
+		// NaN is within no range; int64s are compared as integers, not
+		// as float64s that round them.
+		{"/distance", ok(osc.Float32(float32(math.NaN())), osc.Float32(1)), "/distance: value 1: f:NaN is not a number, outside RANGE 0.0..10.0", ""},
+		{"/distance", ok(osc.Float32(1), osc.Float32(float32(math.Inf(1)))), "/distance: value 2: f:Inf is above MAX 987.0", ""},
+		{"/h", ok(osc.Int64(math.MaxInt64)), "/h: value 1: h:9223372036854775807 is above MAX 9223372036854775806", ""},
+		{"/h", ok(osc.Int64(math.MaxInt64 - 1)), "", "h"},
+		{"/h", ok(osc.Int64(-math.MaxInt64)), "/h: value 1: h:-9223372036854775807 is below MIN -9223372036854775806", ""},
 	}
+	root.Contents["h"] = &Node{FullPath: "/h", Type: "h", Access: AccessReadWrite,
+		Range: []any{map[string]any{"MIN": json.Number("-9223372036854775806"), "MAX": json.Number("9223372036854775806")}}}
 	for _, tt := range tests {
 		sig, err := root.Find(tt.path).Check(tt.args)
 		got := ""

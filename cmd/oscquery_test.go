@@ -525,3 +525,30 @@ func TestQueryWatchFollowsPathAdded(t *testing.T) {
 		t.Errorf("watch: %d %q %s", r.code, r.out, r.err)
 	}
 }
+
+// serve --save to a file it cannot write is refused when serve starts,
+// not after a session of learning is lost at the stop.
+func TestServeRefusesUnwritableSave(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ save, err string }{
+		{dir + "/none/tree.json", "oscli: error: --save " + dir + "/none/tree.json: no such file or directory\n"},
+		{dir, "oscli: error: --save " + dir + ": is a directory\n"},
+	} {
+		bg := launch(t, clock.Real, nil, "serve", "--learn", "--save", tt.save, "-H", "127.0.0.1", "-p", "0")
+		select {
+		case r := <-bg.done:
+			if r.code != 1 || r.err != tt.err {
+				t.Errorf("--save %s: %d %q, want 1 %q", tt.save, r.code, r.err, tt.err)
+			}
+		case <-bg.ready:
+			t.Errorf("--save %s: serve started", tt.save)
+			bg.cancel()
+			<-bg.done
+		case <-time.After(10 * time.Second):
+			t.Fatalf("--save %s: neither refused nor serving after 10s", tt.save)
+		}
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 0 {
+		t.Errorf("left behind: %v", names)
+	}
+}

@@ -85,7 +85,8 @@ warning on stderr, once per address. Listeners get the message.
 --learn starts from an empty tree (or TREE.json) and adds every address
 a message arrives at, with its type tags (another type becomes an
 OVERLOADS entry) and the range of the numbers seen, and tells WebSocket
-clients (PATH_ADDED). --save FILE writes the tree when serve stops, so a
+clients (PATH_ADDED). --save FILE writes the tree when serve stops (a
+FILE serve cannot write is refused as it starts), so a
 device you do not own can be captured once and mocked after:
 'oscli serve --learn --save dev.json' while the device (or 'oscli
 replay') sends, then 'oscli serve dev.json'.
@@ -265,6 +266,14 @@ func runServe(ctx context.Context, o *serveOptions) error {
 			return err
 		}
 	}
+	var save *saveFile
+	if o.Save != "" {
+		var err error
+		if save, err = openSave(o.Save); err != nil {
+			return err
+		}
+		defer save.abandon()
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	ln, l, err := listenServe(ctx, o, transport.ListenConfig{Clock: o.Clock, OnConn: connReporter(o.IO.ErrOut, o.Verbose)})
@@ -363,8 +372,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s, %d %s set, %d refused\n", reason,
 		pipeline.Summary(st, l.Stats(), o.OSCProto == transport.TCP), set, pipeline.Plural(set, "value", "values"), bad)
 	var saveErr error
-	if o.Save != "" {
-		saveErr = saveTree(o.Save, srv.Tree())
+	if save != nil {
+		saveErr = save.write(srv.Tree())
 	}
 	switch {
 	case perr != nil:
@@ -393,18 +402,64 @@ func applyElem(p osc.Packet, srv *oscquery.Server, set, bad *int, w *warnOnce) {
 	}
 }
 
-// saveTree writes the tree to a file: a temporary file then a rename, so
-// a crash never leaves half a tree.
-func saveTree(name string, data []byte) error {
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fileError("--save", name, err)
+// saveFile is --save's file, opened when serve starts (as dump opens
+// --record's), so that a path serve cannot write is refused before a
+// session of learning, not lost at its end. A regular file (or none yet)
+// is written as a temporary file then renamed, so a crash never leaves
+// half a tree; anything else (a symbolic link such as /dev/stdout, a
+// FIFO, a device) is written through, never replaced.
+type saveFile struct {
+	name string
+	f    *os.File
+	tmp  string // the temporary file; "" when f is name itself
+}
+
+func openSave(name string) (*saveFile, error) {
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return nil, fileError("--save", name, err)
+		}
+		return &saveFile{name: name, f: f}, nil
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return fileError("--save", name, err)
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fileError("--save", name, err)
+	}
+	return &saveFile{name: name, f: f, tmp: tmp}, nil
+}
+
+// write writes the tree and closes the file.
+func (s *saveFile) write(data []byte) error {
+	_, err := s.f.Write(data)
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	s.f = nil
+	if err == nil && s.tmp != "" {
+		err = os.Rename(s.tmp, s.name)
+	}
+	if err != nil {
+		if s.tmp != "" {
+			os.Remove(s.tmp)
+		}
+		return fileError("--save", s.name, err)
 	}
 	return nil
+}
+
+// abandon closes a file not written (serve failed before it served),
+// leaving no temporary file behind.
+func (s *saveFile) abandon() {
+	if s.f == nil {
+		return
+	}
+	s.f.Close()
+	s.f = nil
+	if s.tmp != "" {
+		os.Remove(s.tmp)
+	}
 }
 
 func isWildcardHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }

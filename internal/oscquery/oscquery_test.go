@@ -328,6 +328,14 @@ func TestServerLearn(t *testing.T) {
 	if root.Count() != 5 {
 		t.Errorf("%d nodes", root.Count())
 	}
+	// A container learned on the way that turns out to take values (as
+	// /1/fader1 and /1/fader1/z do) takes them.
+	if _, err := s.Apply(&osc.Message{Address: "/synth/1", Args: []osc.Arg{osc.Int32(2)}}); err != nil {
+		t.Errorf("/synth/1 i:2: %v", err)
+	}
+	if r := Describe(s.Root().Find("/synth/1"), 0); r.Value != "i:2" || r.Types != "i" || r.Access != "rw" {
+		t.Errorf("/synth/1: %+v", r)
+	}
 	// Bounded: no more than MaxNodes.
 	small := NewServer(nil, ServerConfig{Learn: true, Limits: Limits{MaxNodes: 3}})
 	for _, a := range []string{"/a", "/b", "/c", "/d"} {

@@ -284,6 +284,11 @@ func isPattern(addr string) bool {
 // setLocked gives one method the message's arguments as its VALUE, if
 // its ACCESS and TYPE allow.
 func (s *Server) setLocked(n *Node, m *osc.Message) error {
+	if s.cfg.Learn && n.Type == "" && n.Contents != nil && n.Access == AccessNone {
+		// A container (learned on the way to an address below it) that
+		// turns out to take values: /1/fader1 as well as /1/fader1/z.
+		n.Access = AccessReadWrite
+	}
 	if !n.Writable() {
 		return &AccessError{Path: n.FullPath, Access: n.Access}
 	}

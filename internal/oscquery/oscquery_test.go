@@ -1,15 +1,20 @@
 package oscquery
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oscli/oscli/internal/osc"
 )
@@ -440,5 +445,50 @@ func BenchmarkServerApply(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A WebSocket client's LISTENs are kept only for addresses the tree has:
+// a client that asked for 100,000 made-up paths of 64 KiB each held
+// gigabytes of the server's memory.
+func TestServerListenOnlyKnownPaths(t *testing.T) {
+	s := testServer(t, false)
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	defer s.Close()
+	base, _ := parseTestURL(hs.URL)
+	c := &Client{Base: base}
+	ctx := context.Background()
+	st, err := c.OpenStream(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 100 {
+		if err := st.Listen(ctx, fmt.Sprintf("/made/up/%d/%s", i, strings.Repeat("x", 1000))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Listen(ctx, "/bar/"); err != nil {
+		t.Fatal(err)
+	}
+	// Commands are read in order: once the last is taken, all are.
+	listens := func() map[string]bool {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		for cl := range s.clients {
+			return maps.Clone(cl.listens)
+		}
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !listens()["/bar"] {
+		if time.Now().After(deadline) {
+			t.Fatalf("LISTEN /bar/ not taken within 10s: %d listens", len(listens()))
+		}
+		runtime.Gosched()
+	}
+	if l := listens(); len(l) != 1 {
+		t.Errorf("%d listens kept, want 1 (/bar)", len(l))
 	}
 }

@@ -498,14 +498,20 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		path, _ := cmd.Data.(string)
 		switch cmd.Command {
 		case "LISTEN":
+			// Only an address the tree has, kept as its FULL_PATH: what a
+			// client holds is bounded by the tree, not by what it sends
+			// (made-up paths of 64 KiB each). After PATH_ADDED, it may
+			// listen to a learned one.
 			s.mu.Lock()
-			if len(c.listens) < s.cfg.Limits.MaxNodes {
-				c.listens[path] = true
+			if n := s.root.Find(path); n != nil && len(c.listens) < s.cfg.Limits.MaxNodes {
+				c.listens[n.FullPath] = true
 			}
 			s.mu.Unlock()
 		case "IGNORE":
 			s.mu.Lock()
-			delete(c.listens, path)
+			if n := s.root.Find(path); n != nil {
+				delete(c.listens, n.FullPath)
+			}
 			s.mu.Unlock()
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/oscli/oscli/internal/osc"
 )
 
@@ -490,5 +492,39 @@ func TestServerListenOnlyKnownPaths(t *testing.T) {
 	}
 	if l := listens(); len(l) != 1 {
 		t.Errorf("%d listens kept, want 1 (/bar)", len(l))
+	}
+}
+
+// A server that closes the WebSocket is named with its status as a
+// number and its reason, not the library's Go names (StatusCode(4000),
+// StatusInternalError).
+func TestStreamCloseStatus(t *testing.T) {
+	for _, tt := range []struct {
+		code   websocket.StatusCode
+		reason string
+		want   string
+	}{
+		{4000, "bye", `closed the WebSocket (status 4000: "bye")`},
+		{websocket.StatusInternalError, "", `closed the WebSocket (status 1011, internal error)`},
+		{websocket.StatusGoingAway, "", `closed the WebSocket (status 1001, going away)`},
+	} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			c.Close(tt.code, tt.reason)
+		}))
+		base, _ := parseTestURL(hs.URL)
+		st, err := (&Client{Base: base}).OpenStream(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Next(context.Background())
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("%d: %v, want …%s", tt.code, err, tt.want)
+		}
+		st.Close()
+		hs.Close()
 	}
 }

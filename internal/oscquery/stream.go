@@ -145,8 +145,9 @@ func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 		if errors.Is(err, websocket.ErrMessageTooBig) {
 			return StreamMessage{}, fmt.Errorf("%s sent a message over %d bytes", s.url, DefaultMaxMessage)
 		}
-		if websocket.CloseStatus(err) != -1 {
-			return StreamMessage{}, fmt.Errorf("%s closed the WebSocket (%v)", s.url, websocket.CloseStatus(err))
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return StreamMessage{}, fmt.Errorf("%s closed the WebSocket (%s)", s.url, closeStatus(ce))
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 			return StreamMessage{}, fmt.Errorf("%s closed the connection (has the server stopped?)", s.url)
@@ -163,6 +164,34 @@ func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 	}
 	cmd, _ := obj["COMMAND"].(string)
 	return StreamMessage{Command: cmd, Data: obj["DATA"]}, nil
+}
+
+// closeStatus names a close message's status for people: "status 1011,
+// internal error", and its reason, quoted.
+func closeStatus(ce websocket.CloseError) string {
+	s := "status " + strconv.Itoa(int(ce.Code))
+	if name := closeNames[ce.Code]; name != "" {
+		s += ", " + name
+	}
+	if ce.Reason != "" {
+		s += ": " + strconv.Quote(ce.Reason)
+	}
+	return s
+}
+
+var closeNames = map[websocket.StatusCode]string{
+	websocket.StatusNormalClosure:           "normal closure",
+	websocket.StatusGoingAway:               "going away",
+	websocket.StatusProtocolError:           "protocol error",
+	websocket.StatusUnsupportedData:         "unsupported data",
+	websocket.StatusInvalidFramePayloadData: "invalid payload",
+	websocket.StatusPolicyViolation:         "policy violation",
+	websocket.StatusMessageTooBig:           "message too big",
+	websocket.StatusMandatoryExtension:      "extension required",
+	websocket.StatusInternalError:           "internal error",
+	websocket.StatusServiceRestart:          "service restart",
+	websocket.StatusTryAgainLater:           "try again later",
+	websocket.StatusBadGateway:              "bad gateway",
 }
 
 // Close closes the connection.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/oscquery"
 )
 
 // vrchat is an OSCQuery server that behaves as VRChat's does, not as the
@@ -550,5 +551,52 @@ func TestServeRefusesUnwritableSave(t *testing.T) {
 	}
 	if names, _ := os.ReadDir(dir); len(names) != 0 {
 		t.Errorf("left behind: %v", names)
+	}
+}
+
+// watch stopped while it fetches an address a PATH_ADDED named says
+// nothing of that fetch: it was the stop that ended it, not the server
+// ("warning: PATH_ADDED /new/0: cannot reach …: SIGINT").
+func TestQueryWatchStopDuringPathAdded(t *testing.T) {
+	qs := oscquery.NewServer(nil, oscquery.ServerConfig{Learn: true})
+	fetching := make(chan struct{}, 1)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/new/") && r.URL.RawQuery == "" {
+			select {
+			case fetching <- struct{}{}:
+			default:
+			}
+			<-r.Context().Done() // answers only when watch has gone
+			return
+		}
+		qs.ServeHTTP(w, r)
+	})}
+	go hs.Serve(ln)
+	t.Cleanup(func() { qs.Close(); hs.Close() })
+	w := launch(t, clock.Real, nil, "query", "watch", "http://"+ln.Addr().String(), "--time", "none")
+	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: listening to 0 addresses on ws://") })
+	// The server counts a WebSocket client once its handshake is done,
+	// which the client may see first: new addresses until one is fetched.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		qs.Apply(&osc.Message{Address: fmt.Sprintf("/new/%d", i), Args: []osc.Arg{osc.Float32(1)}})
+		select {
+		case <-fetching:
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no PATH_ADDED fetch within 10s")
+			}
+			continue
+		}
+		break
+	}
+	w.cancel()
+	r := w.wait(t)
+	if strings.Contains(r.err, "warning") {
+		t.Errorf("watch stopped during a fetch warned:\n%s", r.err)
 	}
 }

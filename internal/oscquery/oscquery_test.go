@@ -1,12 +1,16 @@
 package oscquery
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -526,5 +530,41 @@ func TestStreamCloseStatus(t *testing.T) {
 		}
 		st.Close()
 		hs.Close()
+	}
+}
+
+// A server that closes the connection inside a message is an error, not
+// a message: the WebSocket library ends the message with io.EOF, as if
+// it were whole, when the connection ends where its payload was due.
+func TestStreamCutMessage(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		c.Write([]byte{0x82, 12}) // a binary message of 12 bytes, none of them sent
+	}()
+	base, _ := parseTestURL("http://" + ln.Addr().String())
+	st, err := (&Client{Base: base}).OpenStream(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.Next(context.Background())
+	if err == nil || !strings.HasSuffix(err.Error(), "closed the connection inside a message (0 bytes received)") {
+		t.Errorf("Next: %+v, %v", m, err)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,6 +27,24 @@ const DefaultMaxMessage = 1 << 20
 type Stream struct {
 	conn *websocket.Conn
 	url  string
+	raw  *eofConn // the TCP connection, when this package dialled it
+}
+
+// eofConn notes that a read returned io.EOF: the server's end of the
+// connection. The WebSocket library ends a message with io.EOF, as if
+// it were whole, when the connection ends where a read of its payload
+// begins; a whole message never needs the connection's end to be read.
+type eofConn struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (c *eofConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
+	return n, err
 }
 
 // StreamMessage is one message from the server: an OSC packet, or a
@@ -92,7 +112,23 @@ func (c *Client) OpenStream(ctx context.Context, h *HostInfo) (*Stream, error) {
 	u := c.WebSocketURL(h)
 	dctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: c.httpClient()})
+	hc, raw := c.HTTP, (*eofConn)(nil)
+	if hc == nil {
+		var d net.Dialer
+		hc = c.httpClient()
+		hc.Transport = &http.Transport{
+			Proxy: http.ProxyFromEnvironment, // as the requests' DefaultTransport
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				raw = &eofConn{Conn: conn}
+				return raw, nil
+			},
+		}
+	}
+	conn, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: hc})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -104,7 +140,7 @@ func (c *Client) OpenStream(ctx context.Context, h *HostInfo) (*Stream, error) {
 	}
 	lim := int64(DefaultMaxMessage)
 	conn.SetReadLimit(lim)
-	return &Stream{conn: conn, url: u}, nil
+	return &Stream{conn: conn, url: u, raw: raw}, nil
 }
 
 // URL is the WebSocket's URL.
@@ -138,6 +174,9 @@ func (s *Stream) command(ctx context.Context, cmd, path string) error {
 // a JSON command is returned with Command "" and the text as Data.
 func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 	typ, data, err := s.conn.Read(ctx)
+	if err == nil && s.raw != nil && s.raw.eof.Load() {
+		return StreamMessage{}, fmt.Errorf("%s closed the connection inside a message (%d bytes received)", s.url, len(data))
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return StreamMessage{}, ctx.Err()

@@ -339,6 +339,46 @@ func TestQueryBadServers(t *testing.T) {
 	}
 }
 
+// Servers that are not OSCQuery at all are named so, in oscli's words:
+// a TCP server that closes without answering (an OSC TCP port), one
+// that answers something other than HTTP, an HTTP server without the
+// root every OSCQuery server has (oscli dump ws://:PORT/osc).
+func TestQueryNotOSCQuery(t *testing.T) {
+	raw := func(answer string) string {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Read(make([]byte, 4096))
+				c.Write([]byte(answer))
+				c.Close()
+			}
+		}()
+		return "http://" + ln.Addr().String()
+	}
+	silent, ssh := raw(""), raw("SSH-2.0-OpenSSH_9.6\r\n")
+	ws := start(t, nil, "dump", "ws://127.0.0.1:0/osc")
+	wsURL := "http://" + strings.TrimPrefix(ws.addr, "ws://")
+	wsURL = strings.TrimSuffix(wsURL, "/osc")
+	for _, tt := range []struct{ url, err, hint string }{
+		{silent, "oscli: error: cannot reach " + silent + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{ssh, "oscli: error: cannot reach " + ssh + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{wsURL, "oscli: error: " + wsURL + "/ answered 404 Not Found for the root address /: not an OSCQuery server\n", "oscli: hint: is this an OSCQuery server? its OSC port is another one"},
+	} {
+		r := run(t, "", nil, "query", tt.url)
+		if r.code != 1 || !strings.HasPrefix(r.err, tt.err+tt.hint) {
+			t.Errorf("query %s: %d\n%s\nwant\n%s%s", tt.url, r.code, r.err, tt.err, tt.hint)
+		}
+	}
+}
+
 // needPython finds Debian's python3 with its websockets module (apt's
 // python3-websockets), the independent client oscli serve is tested
 // against. Without them the test skips, unless OSCLI_REQUIRE_PEERS=1.

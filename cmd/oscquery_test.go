@@ -640,3 +640,44 @@ func TestQueryWatchStopDuringPathAdded(t *testing.T) {
 		t.Errorf("watch stopped during a fetch warned:\n%s", r.err)
 	}
 }
+
+// A TREE.json serve cannot answer for as written is refused, one line,
+// exit 2: a name in CONTENTS that is empty or holds '/' (its address
+// could not be asked for), a FULL_PATH that is not where the node is
+// (queries, values and LISTEN would name two addresses for one node).
+func TestServeRefusesIncoherentTree(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ tree, err string }{
+		{`{"FULL_PATH":"/","CONTENTS":{"a/b":{"TYPE":"i"}}}`, `CONTENTS of / holds "a/b": a name holds no '/' (nest a node in another)`},
+		{`{"FULL_PATH":"/","CONTENTS":{"x":{"CONTENTS":{"":{"TYPE":"i"}}}}}`, `CONTENTS of /x holds "": an empty name`},
+		{`{"FULL_PATH":"/","CONTENTS":{"a":{"FULL_PATH":"/zzz","TYPE":"i"}}}`, `the node at /a has FULL_PATH "/zzz"`},
+		{`{"FULL_PATH":"/a//b","TYPE":"i"}`, `FULL_PATH "/a//b" is not an OSC address`},
+	} {
+		name := dir + "/tree.json"
+		if err := os.WriteFile(name, []byte(tt.tree), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bg := launch(t, clock.Real, nil, "serve", name, "-H", "127.0.0.1", "-p", "0")
+		select {
+		case r := <-bg.done:
+			if want := "oscli: error: " + name + ": " + tt.err + "\n"; r.code != 2 || r.err != want {
+				t.Errorf("%s: %d %q, want 2 %q", tt.tree, r.code, r.err, want)
+			}
+		case <-bg.ready:
+			t.Errorf("%s: served", tt.tree)
+			bg.cancel()
+			<-bg.done
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: neither refused nor serving after 10s", tt.tree)
+		}
+	}
+	// A container's FULL_PATH may end in '/'; a subtree is placed at its
+	// FULL_PATH, and a node in it without a FULL_PATH is where CONTENTS
+	// puts it (/a/c, not /c).
+	name := dir + "/ok.json"
+	os.WriteFile(name, []byte(`{"FULL_PATH":"/a/","CONTENTS":{"b":{"FULL_PATH":"/a/b","TYPE":"i"},"c":{"TYPE":"f"}}}`), 0o644)
+	srv := start(t, nil, "serve", name, "-H", "127.0.0.1", "-p", "0")
+	if r := run(t, "", nil, "query", "http://"+srv.addr, "/a", "--json"); r.code != 0 || !strings.Contains(r.out, `"FULL_PATH":"/a/c"`) || !strings.Contains(r.out, `{"FULL_PATH":"/a",`) {
+		t.Errorf("query /a: %s %s", r.out, r.err)
+	}
+}

@@ -83,7 +83,7 @@ func (o *listenOptions) setup(c *cobra.Command, args []string, env *Env) error {
 	if len(args) == 1 {
 		word = args[0]
 	}
-	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env.targets); err != nil {
+	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env); err != nil {
 		return err
 	}
 	if err := firstErr(inRange("count", o.Count, 0, -1), notNegative("timeout", o.Timeout)); err != nil {

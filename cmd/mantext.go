@@ -164,7 +164,7 @@ the OSC address or the file; it never starts with '/'. It is one of:`),
 			"9000", "a port, on 127.0.0.1 to send to, on 0.0.0.0 to listen on",
 			"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
 			"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
-			"@name", "a destination named under targets: in the config file",
+			"@name", "a destination named under targets: in the config file; to send to (not a dry run), else the OSC application that announces that instance name with DNS-SD (oscli browse lists them), looked for up to 2 s",
 		),
 		roff.Para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
 each other: dump listens on 0.0.0.0:8000 over UDP, and send, bundle, bench

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/netip"
 	"slices"
@@ -95,6 +96,102 @@ func launchZ(t *testing.T, clk clock.Clock, z *fakeZeroconf, getenv map[string]s
 func runZ(t *testing.T, z *fakeZeroconf, getenv map[string]string, args ...string) result {
 	t.Helper()
 	return launchZ(t, clock.Real, z, getenv, args...).wait(t)
+}
+
+func TestBrowseFake(t *testing.T) {
+	touch := found("TouchOSC on iPad", zeroconf.OSCUDP, 9000, "192.168.1.40", "192.168.1.40")
+	vrc := found("VRChat-Client-A1B2C3", zeroconf.OSCJSON, 9001, "192.168.1.50", "127.0.0.1")
+	vrc.Service.HostInfo = &zeroconf.HostInfo{Name: "VRChat-Client-A1B2C3", OSCIP: "127.0.0.1", OSCPort: 9000, OSCTransport: "UDP"}
+	gone := touch
+	gone.Kind, gone.Reason = zeroconf.Gone, "goodbye"
+	qlab := found("Show", "_qlab._tcp", 53000, "192.168.1.60", "192.168.1.60")
+
+	t.Run("live until Ctrl-C", func(t *testing.T) {
+		z := &fakeZeroconf{events: []zeroconf.Event{touch, vrc, gone}}
+		b := launchZ(t, clock.Real, z, nil, "browse")
+		b.stdout.waitFor(t, func(out string) bool { return strings.Count(out, "\n") == 3 })
+		r := b.stop(t)
+		want := `+ "TouchOSC on iPad"  _osc._udp  udp://192.168.1.40:9000  host h.local. (192.168.1.40)  txtvers=1 version=1.1
++ VRChat-Client-A1B2C3  _oscjson._tcp  port 9001 (unreachable: 127.0.0.1 is the loopback of 192.168.1.50)  host h.local. (127.0.0.1)  txtvers=1 version=1.1  HOST_INFO name=VRChat-Client-A1B2C3
+- "TouchOSC on iPad"  _osc._udp  gone (goodbye)
+`
+		if r.code != 0 || r.out != want {
+			t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.out, want, r.err)
+		}
+		if !strings.HasPrefix(r.err, "oscli: browsing _osc._udp, _osc._tcp, _oscjson._tcp until Ctrl-C\n") ||
+			!strings.HasSuffix(r.err, "oscli: stopped by interrupt: 2 services found, 1 gone\n") {
+			t.Errorf("stderr %q", r.err)
+		}
+	})
+	t.Run("--timeout prints the list", func(t *testing.T) {
+		clk := clock.NewFake(t0)
+		z := &fakeZeroconf{events: []zeroconf.Event{touch, qlab, vrc}}
+		b := launchZ(t, clk, z, nil, "browse", "--timeout", "3s", "--type", "_qlab._tcp.local.")
+		if !clk.BlockUntil(1, 10*time.Second) {
+			t.Fatal("browse does not wait on the clock")
+		}
+		clk.Advance(3 * time.Second)
+		r := b.wait(t)
+		got := lines(r.out)
+		// By type, then name; no sign: a list, not events.
+		if r.code != 0 || len(got) != 3 || !strings.HasPrefix(got[0], `"TouchOSC on iPad"  _osc._udp`) ||
+			!strings.HasPrefix(got[1], "VRChat-Client-A1B2C3  _oscjson._tcp") || !strings.HasPrefix(got[2], "Show  _qlab._tcp  192.168.1.60:53000") {
+			t.Errorf("exit %d, stdout:\n%s\nstderr: %s", r.code, r.out, r.err)
+		}
+		if !strings.HasSuffix(r.err, "oscli: stopped by --timeout 3s: 3 services found, 0 gone\n") {
+			t.Errorf("stderr %q", r.err)
+		}
+		if !slices.Equal(z.browsed[0], []string{"_osc._udp", "_osc._tcp", "_oscjson._tcp", "_qlab._tcp"}) {
+			t.Errorf("browsed %q", z.browsed[0])
+		}
+	})
+	t.Run("--timeout with nothing found is exit 1", func(t *testing.T) {
+		clk := clock.NewFake(t0)
+		b := launchZ(t, clk, &fakeZeroconf{}, nil, "browse", "--timeout", "2s")
+		if !clk.BlockUntil(1, 10*time.Second) {
+			t.Fatal("browse does not wait on the clock")
+		}
+		clk.Advance(2 * time.Second)
+		r := b.wait(t)
+		if r.code != 1 || r.out != "" || !strings.Contains(r.err, "oscli: error: no service of type _osc._udp, _osc._tcp, _oscjson._tcp answered within --timeout 2s\noscli: hint: multicast DNS needs UDP port 5353") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+	})
+	t.Run("--json, one object per event", func(t *testing.T) {
+		clk := clock.NewFake(t0)
+		b := launchZ(t, clk, &fakeZeroconf{events: []zeroconf.Event{touch, vrc, gone}}, nil, "browse", "--json", "--timeout", "1s")
+		b.stdout.waitFor(t, func(out string) bool { return strings.Count(out, "\n") == 3 })
+		clk.Advance(time.Second)
+		r := b.wait(t)
+		var evs []map[string]any
+		for _, l := range lines(r.out) {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			evs = append(evs, v)
+		}
+		if r.code != 0 || len(evs) != 3 || evs[0]["event"] != "found" || evs[0]["target"] != "udp://192.168.1.40:9000" ||
+			evs[0]["txt"].(map[string]any)["version"] != "1.1" || evs[1]["unreachable"] == nil || evs[1]["target"] != nil ||
+			evs[2]["event"] != "gone" || evs[2]["reason"] != "goodbye" {
+			t.Errorf("exit %d, stdout:\n%s", r.code, r.out)
+		}
+	})
+	for _, tt := range []struct {
+		args []string
+		z    *fakeZeroconf
+		code int
+		err  string
+	}{
+		{[]string{"browse", "--type", "osc.udp"}, &fakeZeroconf{}, 2, `oscli: error: --type "osc.udp": want a DNS-SD service type, _name._udp or _name._tcp`},
+		{[]string{"browse", "x"}, &fakeZeroconf{}, 2, "oscli: error: browse takes no arguments"},
+		{[]string{"browse", "--timeout", "-1s"}, &fakeZeroconf{}, 2, "oscli: error: --timeout -1s: cannot be negative"},
+		{[]string{"browse"}, &fakeZeroconf{err: zeroconf.ErrNoInterface}, 1, "oscli: error: cannot browse: no network interface that is up carries IPv4 multicast\noscli: hint: "},
+	} {
+		if r := runZ(t, tt.z, nil, tt.args...); r.code != tt.code || !strings.Contains(r.err, tt.err) {
+			t.Errorf("%q: exit %d, stderr %q; want %d, %q", tt.args, r.code, r.err, tt.code, tt.err)
+		}
+	}
 }
 
 // listenUDP is a plain loopback socket standing for an advertised

@@ -65,6 +65,9 @@ type Env struct {
 	// onListen, when set (by tests), is called with each listener's
 	// address once it is ready.
 	onListen func(addr string)
+	// onAdvertise, when set (by tests), is called with the name once
+	// --advertise has announced it.
+	onAdvertise func(name string)
 
 	// ios, when set (by tests, from iostreams.Test and its TTY setters),
 	// replaces In, Out, Err and the OS's terminal checks, so a test can say

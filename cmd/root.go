@@ -32,7 +32,8 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	env.done = ctx
 	root := newRootFor(env, args)
-	root.SetArgs(protectNumbers(root, args)) // send /pan -0.5: a value, not a flag
+	// send /pan -0.5: a value, not a flag; dump --advertise NAME: its value.
+	root.SetArgs(protectNumbers(root, joinOptionalValues(root, args)))
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)

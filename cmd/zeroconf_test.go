@@ -310,3 +310,130 @@ func TestLookupTargetFake(t *testing.T) {
 		}
 	})
 }
+
+func TestJoinOptionalValues(t *testing.T) {
+	env, _, _ := testEnv("")
+	for _, tt := range []struct{ in, want string }{
+		{"dump --advertise test -p 9000", "dump --advertise=test -p 9000"},
+		{"dump --advertise 9000", "dump --advertise 9000"},
+		{"dump --advertise udp://0.0.0.0:9000", "dump --advertise udp://0.0.0.0:9000"},
+		{"dump --advertise @studio", "dump --advertise @studio"},
+		{"dump --advertise -p 9000", "dump --advertise -p 9000"},
+		{"dump 9000 --advertise", "dump 9000 --advertise"},
+		{"dump --advertise=x y", "dump --advertise=x y"},
+		{"dump -- --advertise x", "dump -- --advertise x"},
+		{"send --advertise x /a", "send --advertise x /a"}, // send has no such flag
+	} {
+		args := strings.Fields(tt.in)
+		root := newRootFor(env, args)
+		if got := strings.Join(joinOptionalValues(root, args), " "); got != tt.want {
+			t.Errorf("%q → %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAdvertiseFlag(t *testing.T) {
+	host := zeroconf.Hostname()
+	for _, tt := range []struct {
+		args       []string
+		name, word string
+		port       int
+	}{
+		{[]string{"dump", "--advertise", "test", "-p", "9000"}, "test", "", 9000},
+		{[]string{"dump", "--advertise", "Studio monitor", "9001"}, "Studio monitor", "", 9001},
+		{[]string{"dump", "--advertise", "9002"}, "oscli dump on " + host, "", 9002},
+		{[]string{"dump", "9003", "--advertise"}, "oscli dump on " + host, "", 9003},
+		{[]string{"dump", "-p", "9004"}, "", "", 9004},
+	} {
+		opts, code, stderr := parse(t, nil, tt.args...)
+		o, ok := opts.(*dumpOptions)
+		if code != 0 || !ok || o.Advertise.Name != tt.name || o.Listen.Port != tt.port {
+			t.Errorf("%q: exit %d %s, name %q port %d", tt.args, code, stderr, o.Advertise.Name, o.Listen.Port)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"dump", "--advertise="}, "oscli: error: --advertise= needs a name"},
+		{[]string{"dump", "unix:///tmp/x.sock", "--advertise"}, "--advertise works with UDP and TCP listeners"},
+		{[]string{"dump", "--advertise", "Mixer 1.2"}, `--advertise "Mixer 1.2": a '.' in the name is not supported`},
+		{[]string{"dump", "--advertise", strings.Repeat("x", 64)}, "longer than 63 bytes"},
+		{[]string{"dump", "--advertise=a\tb"}, "control characters"},
+	} {
+		if _, code, stderr := parse(t, nil, tt.args...); code != 2 || !strings.Contains(stderr, tt.err) {
+			t.Errorf("%q: exit %d, stderr %q; want %q", tt.args, code, stderr, tt.err)
+		}
+	}
+	// From the config file, too.
+	cfg := writeConfig(t, "dump:\n  advertise: Stage left\n")
+	if opts, code, stderr := parse(t, map[string]string{"OSCLI_CONFIG": cfg}, "dump"); code != 0 || opts.(*dumpOptions).Advertise.Name != "Stage left" {
+		t.Errorf("config: exit %d %s", code, stderr)
+	}
+}
+
+// However dump stops, it withdraws what it advertised: the goodbye comes
+// before the summary.
+func TestDumpAdvertiseWithdrawn(t *testing.T) {
+	stops := []struct {
+		name string
+		args []string
+		stop func(t *testing.T, b *background, clk *clock.Fake)
+		why  string
+	}{
+		{"Ctrl-C", nil, func(t *testing.T, b *background, _ *clock.Fake) { b.cancel() }, "interrupt"},
+		{"--count", []string{"-n", "1"}, func(t *testing.T, b *background, _ *clock.Fake) {
+			sendRaw(t, b.addr, []byte("/x\x00\x00,\x00\x00\x00"))
+		}, "--count 1"},
+		{"--timeout", []string{"--timeout", "5s"}, func(t *testing.T, _ *background, clk *clock.Fake) { clk.Advance(5 * time.Second) }, "--timeout 5s"},
+	}
+	for _, tt := range stops {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			z := &fakeZeroconf{closed: make(chan string, 1), announce: true}
+			args := append([]string{"dump", "127.0.0.1:0", "--advertise", "stage", "--framing", "len", "--time", "none"}, tt.args...)
+			b := startEnv(t, clk, nil, func(e *Env) { e.Zeroconf = z.open }, args...)
+			tt.stop(t, b, clk)
+			r := b.wait(t)
+			select {
+			case name := <-z.closed:
+				if name != "stage" {
+					t.Errorf("closed %q", name)
+				}
+			default:
+				t.Fatalf("not withdrawn; stderr %q", r.err)
+			}
+			a := z.adverts[0]
+			port := portOf(b.addr)
+			if a.Instance != "stage" || a.Addr != netip.MustParseAddr("127.0.0.1") || len(a.Services) != 1 ||
+				a.Services[0].Type != zeroconf.OSCUDP || portString(a.Services[0].Port) != port ||
+				!slices.Contains(a.Services[0].TXT, "version=1.1") {
+				t.Errorf("advertised %+v", a)
+			}
+			if !strings.Contains(r.err, "oscli: advertised as \"stage\" (_osc._udp port "+port+")\n") ||
+				!strings.Contains(r.err, "oscli: stopped by "+tt.why+":") {
+				t.Errorf("stderr %q", r.err)
+			}
+		})
+	}
+	t.Run("TCP with its framing", func(t *testing.T) {
+		z := &fakeZeroconf{closed: make(chan string, 1)}
+		b := startEnv(t, clock.Real, nil, func(e *Env) { e.Zeroconf = z.open }, "dump", "tcp://127.0.0.1:0", "--advertise", "--framing", "len")
+		b.stop(t)
+		if s := z.adverts[0].Services[0]; s.Type != zeroconf.OSCTCP || !slices.Contains(s.TXT, "framing=len") ||
+			z.adverts[0].Instance != "oscli dump on "+zeroconf.Hostname() {
+			t.Errorf("advertised %+v", z.adverts[0])
+		}
+	})
+	t.Run("no DNS-SD: a warning, and dump listens", func(t *testing.T) {
+		b := startEnv(t, clock.Real, nil, nil, "dump", "127.0.0.1:0", "--advertise", "x")
+		r := b.stop(t)
+		if r.code != 0 || !strings.Contains(r.err, `oscli: warning: --advertise "x": DNS-SD is not available here; not advertised`) {
+			t.Errorf("exit %d, stderr %q", r.code, r.err)
+		}
+	})
+}
+
+func portString(p int) string {
+	return strings.TrimPrefix(netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(p)).String(), "0.0.0.0:")
+}

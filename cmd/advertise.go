@@ -92,8 +92,13 @@ func checkAdvertise(fs *pflag.FlagSet, name, proto string) error {
 		}
 		return nil
 	}
-	if proto == transport.Unix {
+	switch proto {
+	case transport.UDP, transport.TCP:
+	case transport.Unix:
 		return usageErrorf("--advertise works with UDP and TCP listeners; other machines cannot reach a unix socket")
+	default:
+		// DNS-SD has _osc._udp and _osc._tcp; nothing for other transports.
+		return usageErrorf("--advertise works with UDP and TCP listeners, not %s", proto)
 	}
 	if err := zeroconf.ValidInstance(name); err != nil {
 		return usageErrorf("--advertise %q: %v", name, err)

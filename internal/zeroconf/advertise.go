@@ -122,6 +122,9 @@ func advertInterfaces(ifs []iface, addr netip.Addr) ([]iface, error) {
 		return ifs, nil
 	}
 	addr = addr.Unmap().WithZone("")
+	if !addr.Is4() {
+		return nil, fmt.Errorf("it listens on %v only, and oscli announces IPv4 addresses", addr)
+	}
 	var out []iface
 	for _, ifi := range ifs {
 		switch {
@@ -139,8 +142,6 @@ func advertInterfaces(ifs []iface, addr netip.Addr) ([]iface, error) {
 		return out, nil
 	case addr.IsLoopback():
 		return nil, ErrLoopbackOnly
-	case !addr.Is4():
-		return nil, fmt.Errorf("it listens on %v, and oscli announces over IPv4 only", addr)
 	}
 	return nil, fmt.Errorf("%v is not an address of an interface that is up and carries multicast", addr)
 }

@@ -2,6 +2,7 @@ package zeroconf
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -307,5 +308,49 @@ func TestRenamed(t *testing.T) {
 	got := renamed(long, 12)
 	if len(got) > 63 || !strings.HasSuffix(got, " (12)") || !strings.HasPrefix(got, "éé") || ValidInstance(got) != nil {
 		t.Errorf("renamed(62 bytes) = %q (%d bytes)", got, len(got))
+	}
+}
+
+func TestAdvertInterfaces(t *testing.T) {
+	lo := iface{Interface: net.Interface{Index: 1, Name: "lo", Flags: net.FlagUp | net.FlagLoopback | net.FlagMulticast},
+		addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}
+	eth := iface{Interface: net.Interface{Index: 2, Name: "eth0", Flags: net.FlagUp | net.FlagMulticast},
+		addrs: []netip.Addr{netip.MustParseAddr("192.168.1.23"), netip.MustParseAddr("192.168.1.24")}}
+	wlan := iface{Interface: net.Interface{Index: 3, Name: "wlan0", Flags: net.FlagUp | net.FlagMulticast},
+		addrs: []netip.Addr{netip.MustParseAddr("10.0.0.5")}}
+	all := []iface{lo, eth, wlan}
+	for _, tt := range []struct {
+		addr string
+		want string // interface=announced address, or the error's start
+	}{
+		{"", "lo=127.0.0.1 eth0=192.168.1.23 wlan0=10.0.0.5"},
+		{"0.0.0.0", "lo=127.0.0.1 eth0=192.168.1.23 wlan0=10.0.0.5"},
+		{"::", "lo=127.0.0.1 eth0=192.168.1.23 wlan0=10.0.0.5"},
+		{"192.168.1.24", "eth0=192.168.1.24"},
+		{"::ffff:10.0.0.5", "wlan0=10.0.0.5"},
+		{"127.0.0.2", "lo=127.0.0.2"},
+		{"10.9.9.9", "10.9.9.9 is not an address of an interface"},
+		{"::1", "it listens on ::1 only, and oscli announces IPv4 addresses"},
+		{"2001:db8::1", "it listens on 2001:db8::1 only"},
+	} {
+		var addr netip.Addr
+		if tt.addr != "" {
+			addr = netip.MustParseAddr(tt.addr)
+		}
+		ifs, err := advertInterfaces(all, addr)
+		var got []string
+		for _, i := range ifs {
+			got = append(got, i.Name+"="+i.addrs[0].String())
+		}
+		if g := strings.Join(got, " "); err == nil && g != tt.want || err != nil && !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%q: %q %v, want %q", tt.addr, g, err, tt.want)
+		}
+	}
+	// Linux's lo without multicast: a loopback listener cannot be found.
+	if _, err := advertInterfaces([]iface{eth}, netip.MustParseAddr("127.0.0.1")); err != ErrLoopbackOnly {
+		t.Errorf("loopback listener, no multicast loopback: %v", err)
+	}
+	if _, err := advertInterfaces(nil, netip.Addr{}); err != ErrNoInterface {
+		t.Errorf("no interface: %v", err)
 	}
 }

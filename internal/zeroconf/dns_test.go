@@ -161,3 +161,26 @@ func normalizeTXT(m *message) {
 		}
 	}
 }
+
+// BenchmarkParseMessage reads a typical announcement (PTR, SRV, TXT, A):
+// every mDNS packet on the network passes here while browsing.
+func BenchmarkParseMessage(b *testing.B) {
+	inst := name{"TouchOSC on iPad", "_osc", "_udp", "local"}
+	pkt, err := appendMessage(nil, &message{Flags: flagResponse,
+		Answers: []record{{Name: name{"_osc", "_udp", "local"}, Type: typePTR, Class: classIN, TTL: 4500, Target: inst}},
+		Additionals: []record{
+			{Name: inst, Type: typeSRV, Class: classIN | classFlush, TTL: 120, Target: name{"ipad", "local"}, Port: 9000},
+			{Name: inst, Type: typeTXT, Class: classIN | classFlush, TTL: 4500, TXT: []string{"txtvers=1", "version=1.1"}},
+			{Name: name{"ipad", "local"}, Type: typeA, Class: classIN | classFlush, TTL: 120, Addr: netip.MustParseAddr("192.168.1.40")},
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if _, err := parseMessage(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// maxFetches bounds the HOST_INFO fetches under way at once: a network
+// announcing a thousand OSCQuery servers gets no thousand connections.
+const maxFetches = 8
+
 // maxQueryInterval caps the doubling interval of browsing's repeated
 // questions (RFC 6762 §5.2: one hour).
 const maxQueryInterval = time.Hour
@@ -46,7 +50,8 @@ func (m *MDNS) Browse(ctx context.Context, types []string, fn func(Event)) error
 		m.notice("over 1024 services or hosts on the network: the rest are ignored")
 	}
 	b := &browser{m: m, c: c, t: t, fn: fn, ctx: ctx,
-		held: map[string]*held{}, infos: map[string]*fetched{}, results: make(chan fetchResult, 16)}
+		held: map[string]*held{}, infos: map[string]*fetched{}, results: make(chan fetchResult, 16),
+		fetching: make(chan struct{}, maxFetches)}
 	return b.run()
 }
 
@@ -64,6 +69,8 @@ type browser struct {
 	infos   map[string]*fetched
 	results chan fetchResult
 	gen     int
+	// fetching holds a token per HOST_INFO fetch under way.
+	fetching chan struct{}
 }
 
 type held struct {
@@ -235,9 +242,21 @@ func (b *browser) fetch(key string, s *Service, h *held) {
 	t := b.m.Clock.AfterFunc(HostInfoTimeout, cancel)
 	h.cancel = func() { t.Stop(); cancel() }
 	go func(gen int) {
-		info, err := FetchHostInfo(ctx, to)
-		if err != nil {
-			why := err.Error()
+		var (
+			info *HostInfo
+			err  error
+		)
+		select {
+		case b.fetching <- struct{}{}:
+			info, err = FetchHostInfo(ctx, to)
+			<-b.fetching
+		case <-ctx.Done(): // its time ran out waiting for a turn
+		}
+		if info == nil {
+			why := "stopped"
+			if err != nil {
+				why = err.Error()
+			}
 			if ctx.Err() != nil && b.ctx.Err() == nil {
 				why = "no answer within " + HostInfoTimeout.String()
 			}

@@ -182,7 +182,7 @@ port: [1, 2]
 				`config FILE: "port" is a list, not a whole number; ignored`,
 				`config FILE: "send" is "3", not a section of send settings; ignored`,
 				`config FILE: "targets.broken" is a section, not a target (udp://host:port); ignored`,
-				`config FILE: "top:" is not a command with settings (bench:, bundle:, dump:, query:, replay:, send:, serve:); ignored`,
+				`config FILE: "top:" is not a command with settings (bench:, browse:, bundle:, dump:, query:, replay:, send:, serve:); ignored`,
 				`config FILE: "verbose" is "maybe", not true or false; ignored`,
 			},
 		},

@@ -91,7 +91,15 @@ connections open, a new one closes the one idle longest. A quiet connection
 is otherwise kept however long it is quiet. WebSocket connections get the
 same limits, a message for a frame: --max-packet is the largest message
 (a bigger one closes its connection with status 1009), and --echo answers
-on the connection, a peer that does not read its echoes being closed.`,
+on the connection, a peer that does not read its echoes being closed.
+
+--advertise [NAME] announces the listener on the local network with DNS-SD
+(_osc._udp or _osc._tcp, with OSC 1.1's TXT keys), so that 'oscli browse',
+'oscli send @NAME', TouchOSC, Vezér or VRChat find it; alone it is "oscli
+dump on HOSTNAME". The word after it is its NAME unless that word is a
+port, a URL or an @name (the LISTEN word); --advertise=NAME is always
+clear. A name another responder already uses becomes "NAME (2)". However
+dump stops, it says goodbye first, so the service disappears at once.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
   oscli dump 9000 --json | jq .packet.args
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
@@ -100,7 +108,8 @@ on the connection, a peer that does not read its echoes being closed.`,
   oscli dump osc.udp://239.0.0.1:7000    # liblo's multicast URL: joins 239.0.0.1
   oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump ws://0.0.0.0:8080/osc  # OSC over WebSocket, from osc.js pages
-  oscli dump --format raw > session.slip`,
+  oscli dump --format raw > session.slip
+  oscli dump 9000 --advertise "Studio monitor"   # found by browse, TouchOSC, VRChat`,
 		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.setup(c, args, env); err != nil {
@@ -162,6 +171,7 @@ on the connection, a peer that does not read its echoes being closed.`,
 	fs.IntVar(&o.ScheduleBytes, "schedule-bytes", pipeline.DefaultScheduleBytes, "with --schedule: hold at most `BYTES` of bundles; more print on arrival")
 	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
+	o.addAdvertise(fs, "dump")
 	return c
 }
 

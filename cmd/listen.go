@@ -46,12 +46,17 @@ type listenOptions struct {
 	Verbose      bool
 	ReadyFile    string
 
+	// Advertise announces the listener with DNS-SD (--advertise, for the
+	// commands that add it with addAdvertise).
+	Advertise advertiser
+
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
 
-	// Set by register, read by setup.
-	nf      netFlags
-	framing string
+	// Set by register (and addAdvertise), read by setup.
+	nf        netFlags
+	framing   string
+	advertise advertiseFlag
 }
 
 // register adds the listening flags; countWhat says what --count counts.
@@ -83,10 +88,13 @@ func (o *listenOptions) setup(c *cobra.Command, args []string, env *Env) error {
 	if len(args) == 1 {
 		word = args[0]
 	}
-	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env.targets); err != nil {
+	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env); err != nil {
 		return err
 	}
 	if err := firstErr(inRange("count", o.Count, 0, -1), notNegative("timeout", o.Timeout)); err != nil {
+		return err
+	}
+	if o.Advertise, err = o.advertise.setup(c.Flags(), env, io, o.Listen.Proto); err != nil {
 		return err
 	}
 	if o.FrameTimeout < 0 {
@@ -207,6 +215,8 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		defer t.Stop()
 	}
 	fprintSafe(o.IO.ErrOut, "oscli: listening on %s\n", l.Describe(notes...))
+	withdraw := o.Advertise.start(ctx, l.Addr(), oscService(l.Addr(), o.Framing))
+	defer withdraw()
 	if r.Started != nil {
 		stop, err := r.Started(ctx, l)
 		if err != nil {
@@ -226,6 +236,7 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		handle = r.Handle(handle)
 	}
 	serveErr := l.Serve(handle)
+	withdraw() // goodbye as the listener goes, before the output drains
 	st, err := p.Close()
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.

@@ -215,7 +215,7 @@ the OSC address or the file; it never starts with '/'. It is one of:`),
 			"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
 			"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
 			"ws://host:port/path, wss://host/path", "OSC over WebSocket, one packet per binary message (osc.js's WebSocketPort); without a port, 80 or 443 as in a browser; to listen on, a path is the only one served (none: any), and wss:// is not served",
-			"@name", "a destination named under targets: in the config file",
+			"@name", "a destination named under targets: in the config file; to send to (not a dry run), else the OSC application that announces that instance name with DNS-SD (oscli browse lists them), looked for up to 2 s",
 		),
 		roff.Para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
 each other: dump listens on 0.0.0.0:8000 over UDP, and send, bundle, bench

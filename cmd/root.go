@@ -32,7 +32,8 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	env.done = ctx
 	root := newRootFor(env, args)
-	root.SetArgs(protectNumbers(root, args)) // send /pan -0.5: a value, not a flag
+	// send /pan -0.5: a value, not a flag; dump --advertise NAME: its value.
+	root.SetArgs(protectNumbers(root, joinOptionalValues(root, args)))
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
@@ -124,7 +125,7 @@ value is a usage error.`,
 
 // runCommands are the commands that do oscli's work, in the order help
 // lists them.
-var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "query", "serve"}
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "query", "serve", "browse"}
 
 // newRootFor builds the command tree for a command line. When its first
 // word names a command of runCommands, the tree holds that command alone:
@@ -158,6 +159,8 @@ func newSubcommand(env *Env, name string) *cobra.Command {
 		return newQueryCmd(env, parseOnly[queryOptions](env))
 	case "serve":
 		return newServeCmd(env, parseOnly[serveOptions](env))
+	case "browse":
+		return newBrowseCmd(env, parseOnly[browseOptions](env))
 	}
 	panic("oscli: no command " + name)
 }

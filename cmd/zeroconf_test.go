@@ -84,6 +84,8 @@ func found(instance, typ string, port int, from string, addrs ...string) zerocon
 var exampleNetwork = &fakeZeroconf{events: []zeroconf.Event{
 	found("TouchOSC on iPad", zeroconf.OSCUDP, 9000, "192.168.1.40", "192.168.1.40"),
 	found("Studio monitor", zeroconf.OSCUDP, 9000, "192.168.1.23", "192.168.1.23"),
+	found("VRChat-Client-A1B2C3", zeroconf.OSCJSON, 9001, "127.0.0.1", "127.0.0.1"),
+	found("Mock desk", zeroconf.OSCJSON, 5678, "127.0.0.1", "127.0.0.1"),
 }}
 
 // launchZ runs oscli in the background with z as the network.

@@ -138,3 +138,79 @@ func TestQueryByNameFake(t *testing.T) {
 		}
 	})
 }
+
+// serve --advertise announces its HTTP port as _oscjson._tcp and its OSC
+// port as _osc._udp (or _osc._tcp) under one name, and however it stops
+// says goodbye before its summary.
+func TestServeAdvertiseFake(t *testing.T) {
+	tree := "../examples/oscquery-proposal.json"
+	for _, tt := range []struct {
+		name string
+		args []string
+		stop func(b *background)
+		why  string
+	}{
+		{"Ctrl-C", nil, func(b *background) { b.cancel() }, "interrupt"},
+		{"--count", []string{"-n", "1"}, func(b *background) { sendRaw(t, b.addr, []byte("/x\x00\x00,\x00\x00\x00")) }, "--count 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &fakeZeroconf{closed: make(chan string, 1), announce: true}
+			var b *background
+			var atClose string
+			z.atClose = func() { atClose = b.stderr.String() }
+			args := append([]string{"serve", tree, "-H", "127.0.0.1", "-p", "0", "--advertise", "stage", "--time", "none"}, tt.args...)
+			b = startEnv(t, clock.Real, nil, func(e *Env) { e.Zeroconf = z.open }, args...)
+			port := portOf(b.addr)
+			b.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: advertised as") })
+			tt.stop(b)
+			r := b.wait(t)
+			if name := <-z.closed; name != "stage" {
+				t.Errorf("closed %q", name)
+			}
+			if strings.Contains(atClose, "oscli: stopped by") {
+				t.Errorf("goodbye after the summary: %q", atClose)
+			}
+			a := z.adverts[0]
+			if a.Instance != "stage" || a.Addr.String() != "127.0.0.1" || len(a.Services) != 2 ||
+				a.Services[0].Type != zeroconf.OSCJSON || portString(a.Services[0].Port) != port || !slices.Equal(a.Services[0].TXT, []string{"txtvers=1"}) ||
+				a.Services[1].Type != zeroconf.OSCUDP || portString(a.Services[1].Port) != port || !slices.Contains(a.Services[1].TXT, "version=1.1") {
+				t.Errorf("advertised %+v", a)
+			}
+			if !strings.Contains(r.err, `oscli: advertised as "stage" (_oscjson._tcp port `+port+", _osc._udp port "+port+")\n") ||
+				!strings.Contains(r.err, "oscli: stopped by "+tt.why+":") || r.code != 0 {
+				t.Errorf("exit %d, stderr %q", r.code, r.err)
+			}
+		})
+	}
+	t.Run("--osc-proto tcp, the default name, TREE.json after --advertise", func(t *testing.T) {
+		z := &fakeZeroconf{closed: make(chan string, 1)}
+		b := startEnv(t, clock.Real, nil, func(e *Env) { e.Zeroconf = z.open }, "serve", "-H", "127.0.0.1", "-p", "0", "--osc-proto", "tcp", "--advertise", tree)
+		r := b.stop(t)
+		<-z.closed
+		a := z.adverts[0]
+		if a.Instance != "oscli serve on "+zeroconf.Hostname() || len(a.Services) != 2 || portString(a.Services[0].Port) != portOf(b.addr) ||
+			a.Services[1].Type != zeroconf.OSCTCP || a.Services[1].Port == a.Services[0].Port || !slices.Contains(a.Services[1].TXT, "framing=slip") {
+			t.Errorf("advertised %+v", a)
+		}
+		if !strings.Contains(r.err, "(10 nodes;") {
+			t.Errorf("TREE.json not served: %q", r.err)
+		}
+	})
+	t.Run("no DNS-SD: a warning, and serve serves", func(t *testing.T) {
+		b := startEnv(t, clock.Real, nil, nil, "serve", tree, "-H", "127.0.0.1", "-p", "0", "--advertise", "x")
+		if r := b.stop(t); r.code != 0 || !strings.Contains(r.err, `oscli: warning: --advertise "x": DNS-SD is not available here; not advertised`) {
+			t.Errorf("exit %d, stderr %q", r.code, r.err)
+		}
+	})
+	for _, tt := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"serve", tree, "--advertise="}, "oscli: error: --advertise= needs a name\noscli: hint: --advertise alone announces \"oscli serve on HOSTNAME\"\n"},
+		{[]string{"serve", tree, "--advertise", "Mixer 1.2"}, "oscli: error: --advertise \"Mixer 1.2\": a '.' in the name is not supported (pion/mdns, which answers the queries, cannot carry it)\n"},
+	} {
+		if r := run(t, "", nil, tt.args...); r.code != 2 || r.err != tt.err {
+			t.Errorf("%q: exit %d, stderr %q; want %q", tt.args, r.code, r.err, tt.err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type fakeZeroconf struct {
 	adverts  []zeroconf.Advert
 	closed   chan string // the instance of each advertisement closed
 	announce bool        // Advertise calls Announced
+	atClose  func()      // when set, called as an advertisement closes
 }
 
 func (f *fakeZeroconf) open(clock.Clock, func(string)) zeroconf.Network { return f }
@@ -55,7 +56,12 @@ type fakeAd struct {
 }
 
 func (a *fakeAd) Close() error {
-	a.once.Do(func() { a.f.closed <- a.name })
+	a.once.Do(func() {
+		if a.f.atClose != nil {
+			a.f.atClose()
+		}
+		a.f.closed <- a.name
+	})
 	return nil
 }
 
@@ -325,6 +331,9 @@ func TestJoinOptionalValues(t *testing.T) {
 		{"dump --advertise=x y", "dump --advertise=x y"},
 		{"dump -- --advertise x", "dump -- --advertise x"},
 		{"send --advertise x /a", "send --advertise x /a"}, // send has no such flag
+		{"serve --advertise tree.json", "serve --advertise tree.json"},
+		{"serve --advertise ../examples/tree", "serve --advertise ../examples/tree"},
+		{"serve --advertise Stage t.json", "serve --advertise=Stage t.json"},
 	} {
 		args := strings.Fields(tt.in)
 		root := newRootFor(env, args)

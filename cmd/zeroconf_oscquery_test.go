@@ -214,3 +214,20 @@ func TestServeAdvertiseFake(t *testing.T) {
 		}
 	}
 }
+
+// browse ends an OSCQuery server's line with the query command that asks
+// it, when this machine reaches it, and not when it is gone.
+func TestBrowseShowsQuery(t *testing.T) {
+	desk := found("Mock desk", zeroconf.OSCJSON, 5678, "127.0.0.1", "127.0.0.1")
+	desk.Service.HostInfo = &zeroconf.HostInfo{Name: "oscli", OSCPort: 5678, OSCTransport: "UDP"}
+	far := found("VRChat-Client-A1B2C3", zeroconf.OSCJSON, 9001, "192.168.1.50", "127.0.0.1")
+	gone := desk
+	gone.Kind, gone.Reason = zeroconf.Gone, "goodbye"
+	b := launchZ(t, clock.Real, &fakeZeroconf{events: []zeroconf.Event{desk, far, gone}}, nil, "browse")
+	b.stdout.waitFor(t, func(out string) bool { return strings.Count(out, "\n") == 3 })
+	got := lines(b.stop(t).out)
+	if !strings.HasSuffix(got[0], `HOST_INFO name=oscli osc=udp://127.0.0.1:5678  → oscli query @"Mock desk"`) ||
+		strings.Contains(got[1], "oscli query") || got[2] != `- "Mock desk"  _oscjson._tcp  gone (goodbye)` {
+		t.Errorf("browse printed:\n%s", strings.Join(got, "\n"))
+	}
+}

@@ -58,13 +58,14 @@ description. A header says the server's name, where its OSC server is and
 whether it streams values (LISTEN).
 
 URL is http://host:port (https too), host:port or a port on 127.0.0.1; a
-path in the URL is taken as PATH. @NAME is the OSCQuery server advertised
-as NAME with DNS-SD (_oscjson._tcp, as VRChat and 'oscli serve --advertise'
-do; 'oscli browse' lists them), compared without case and looked for up
-to 2 s; the config file's targets are OSC ports and do not count here. PATH shows only the tree under that
-address. --depth N stops N levels below it; --filter PATTERN (OSC address
-patterns, repeatable) shows the addresses that match and the containers
-that hold them. --json prints the server's JSON as it came.
+path in the URL is taken as PATH. URL may be @NAME: the OSCQuery server
+advertised as NAME with DNS-SD (_oscjson._tcp, as VRChat and 'oscli serve
+--advertise' do; 'oscli browse' lists them), compared without case and
+looked for up to 2 s; the config file's targets name OSC ports and do not
+count here. PATH shows only the tree under that address. --depth N stops
+N levels below it; --filter PATTERN (OSC address patterns, repeatable)
+shows the addresses that match and the containers that hold them. --json
+prints the server's JSON as it came.
 
 Every request has --timeout; what a server sends is bounded (16 MiB,
 100,000 nodes, 64 levels), and every string from it is escaped before it

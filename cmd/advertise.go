@@ -26,9 +26,9 @@ import (
 //
 // A command listening otherwise (serve) uses the pieces directly:
 //
-//	var adv advertiseFlag; adv.register(fs, "serve")  // newServeCmd
+//	var adv advertiseFlag; adv.register(fs, "serve")    // newServeCmd
 //	a, err := adv.setup(c.Flags(), env, io, o.OSCProto) // RunE
-//	o.announce = a.serve(c.Context())                  // called by runServe
+//	o.announce = a.serve(c.Context())                   // called by runServe
 
 // advertiseHost stands for this machine's name in --advertise's default.
 const advertiseHost = "HOSTNAME"

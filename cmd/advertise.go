@@ -26,11 +26,9 @@ import (
 //
 // A command listening otherwise (serve) uses the pieces directly:
 //
-//	var adv advertiseFlag; adv.register(fs, "serve")            // newServeCmd
-//	o.Advertise, err = adv.setup(c.Flags(), env, io, transport.TCP) // RunE
-//	stop := o.Advertise.start(ctx, bound, zeroconf.AdvertService{Type: zeroconf.OSCJSON, Port: httpPort},
-//		oscService(oscEndpoint, transport.FramingAuto))
-//	defer stop()                                                // runServe
+//	var adv advertiseFlag; adv.register(fs, "serve")    // newServeCmd
+//	a, err := adv.setup(c.Flags(), env, io, o.OSCProto) // RunE
+//	o.announce = a.serve(c.Context())                   // called by runServe
 
 // advertiseHost stands for this machine's name in --advertise's default.
 const advertiseHost = "HOSTNAME"
@@ -113,7 +111,8 @@ func checkAdvertise(fs *pflag.FlagSet, name, proto string) error {
 // the flags marked with optionalValueKey, so that pflag takes the word as
 // the value rather than as a positional argument. The next word is not
 // taken when it is a flag, a port (9000), a URL (udp://…) or an @name:
-// those are the listening word (oscli dump --advertise 9000).
+// those are the listening word (oscli dump --advertise 9000); nor when it
+// looks like a file (serve's TREE.json).
 func joinOptionalValues(root *cobra.Command, args []string) []string {
 	c, _, err := root.Find(args)
 	if err != nil || c == root {
@@ -144,7 +143,15 @@ func joinOptionalValues(root *cobra.Command, args []string) []string {
 }
 
 func isOptionalValue(w string) bool {
-	return w != "" && !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "@") && !isDigits(w) && !strings.Contains(w, "://")
+	return w != "" && !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "@") && !isDigits(w) && !strings.Contains(w, "://") &&
+		!looksLikeFile(w)
+}
+
+// looksLikeFile tells serve's TREE.json (serve --advertise tree.json) from
+// a name: a word with a '.' (which no advertised name may hold) that ends
+// in .json or has a '/' is a file.
+func looksLikeFile(w string) bool {
+	return strings.Contains(w, ".") && (strings.HasSuffix(strings.ToLower(w), ".json") || strings.ContainsAny(w, `/\`))
 }
 
 // advertiser is what a listening command needs to announce itself.
@@ -173,6 +180,23 @@ func oscService(ep transport.Endpoint, framing transport.Framing) zeroconf.Adver
 		return zeroconf.AdvertService{Type: zeroconf.OSCTCP, Port: ep.Port, TXT: zeroconf.OSCTXT(true, f)}
 	}
 	return zeroconf.AdvertService{Type: zeroconf.OSCUDP, Port: ep.Port, TXT: zeroconf.OSCTXT(false, "")}
+}
+
+// serve is serve's announce hook: its OSCQuery HTTP server as
+// _oscjson._tcp and its OSC port as _osc._udp or _osc._tcp, under one
+// instance name (what VRChat does, with the OSC port of HOST_INFO). nil
+// when not advertising.
+func (a advertiser) serve(ctx context.Context) func(servePorts) func() {
+	if a.Name == "" {
+		return nil
+	}
+	return func(p servePorts) func() {
+		// serve's TCP port takes SLIP (OSC 1.1) and size-prefixed frames;
+		// SLIP is what HOST_INFO's OSC_TRANSPORT TCP means to clients.
+		return a.start(ctx, p.OSC,
+			zeroconf.AdvertService{Type: zeroconf.OSCJSON, Port: p.HTTPPort, TXT: []string{"txtvers=1"}},
+			oscService(p.OSC, transport.FramingAuto))
+	}
 }
 
 // start announces services of a listener bound to bound, in the

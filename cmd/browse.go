@@ -48,7 +48,8 @@ record, whose OSC 1.1 keys (txtvers, version, framing, uri, types) say what
 it speaks; an OSCQuery server's HOST_INFO is fetched over HTTP and its name
 and OSC port shown. '+' marks a service found, '~' one that changed, '-'
 one gone (it said goodbye, or its records expired). The instance name is
-a target: oscli send @"TouchOSC on iPad" /x 1.
+a target: oscli send @"TouchOSC on iPad" /x 1. An OSCQuery server's line
+ends with the command that asks it: → oscli query @NAME.
 
 Without --timeout, browse prints as services come and go until Ctrl-C.
 With --timeout D it prints, after D, the list of what it found, and exits
@@ -250,6 +251,7 @@ func serviceLine(ev *zeroconf.Event) *format.Service {
 			out.Target = "tcp://" + hp
 		case zeroconf.OSCJSON:
 			out.Target = "http://" + hp + "/"
+			out.Query = !out.Gone
 		default:
 			out.Target = hp
 		}

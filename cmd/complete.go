@@ -55,8 +55,13 @@ func addCompletions(env *Env, c *cobra.Command, targets bool) {
 		return
 	}
 	c.ValidArgsFunction = func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if c.Name() == "replay" && len(args) == 0 {
-			return nil, cobra.ShellCompDirectiveDefault // the recording: a file
+		switch {
+		case c.Name() == "replay" && len(args) == 0, c.Name() == "serve":
+			return nil, cobra.ShellCompDirectiveDefault // a file: the recording, TREE.json
+		case c.Name() == "query":
+			// query's @NAME is an OSCQuery server on the network, never a
+			// config target (those are OSC ports): nothing to offer.
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		if !strings.HasPrefix(toComplete, "@") {
 			return nil, cobra.ShellCompDirectiveNoFileComp

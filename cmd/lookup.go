@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,40 +41,20 @@ func discoverTarget(env *Env, name string, n *netFlags, fs *pflag.FlagSet, confi
 	if env.Zeroconf == nil {
 		return "", configErr
 	}
-	env.awaitSignals() // the wait below is one a Ctrl-C should end cleanly
-	parent := env.done
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
-	t := env.Clock.AfterFunc(lookupTimeout, func() { cancel(context.DeadlineExceeded) })
-	defer t.Stop()
 	proto := ""
 	if flagSet(fs, "proto") {
 		proto = n.Proto
 	}
-	found := map[string]zeroconf.Service{} // by type
-	z := env.Zeroconf(env.Clock, func(s string) { fprintSafe(env.Err, "oscli: warning: %s\n", s) })
-	err := z.Browse(ctx, lookupTypes, func(ev zeroconf.Event) {
-		if ev.Kind == zeroconf.Gone || !strings.EqualFold(ev.Service.Instance, name) {
-			if ev.Kind == zeroconf.Gone {
-				delete(found, ev.Service.Type)
-			}
-			return
-		}
-		found[ev.Service.Type] = ev.Service
-		if _, ok := pickService(found, proto); ok {
-			cancel(errLookupDone)
-		}
+	found, browseErr, err := lookupInstance(env, name, lookupTypes, func(found map[string]zeroconf.Service) bool {
+		_, ok := pickService(found, proto)
+		return ok
 	})
-	switch cause := context.Cause(ctx); {
-	case parent.Err() != nil:
-		return "", parent.Err() // interrupted: Run reports the signal
-	case cause == errLookupDone, cause == context.DeadlineExceeded:
+	switch {
 	case err != nil:
+		return "", err // interrupted: Run reports the signal
+	case browseErr != nil:
 		return "", &hintError{
-			err:  fmt.Errorf("unknown target @%s: not in the config file's targets, and DNS-SD cannot look for it: %w", name, err),
+			err:  fmt.Errorf("unknown target @%s: not in the config file's targets, and DNS-SD cannot look for it: %w", name, browseErr),
 			hint: configHint(configErr),
 		}
 	}
@@ -96,6 +77,95 @@ func discoverTarget(env *Env, name string, n *netFlags, fs *pflag.FlagSet, confi
 		fprintSafe(env.Err, "oscli: @%s is the DNS-SD service %q (%s) at %s\n", name, s.Instance, s.Type, spec)
 	}
 	return spec, nil
+}
+
+// lookupInstance browses types for the instance called name (compared
+// without case) until enough says the services found so far will do, or
+// lookupTimeout has passed, and returns them by type. browseErr says why
+// it could not browse at all; err is set when the run was interrupted.
+func lookupInstance(env *Env, name string, types []string, enough func(map[string]zeroconf.Service) bool) (found map[string]zeroconf.Service, browseErr, err error) {
+	env.awaitSignals() // the wait below is one a Ctrl-C should end cleanly
+	parent := env.done
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	t := env.Clock.AfterFunc(lookupTimeout, func() { cancel(context.DeadlineExceeded) })
+	defer t.Stop()
+	found = map[string]zeroconf.Service{} // by type
+	z := env.Zeroconf(env.Clock, func(s string) { fprintSafe(env.Err, "oscli: warning: %s\n", s) })
+	berr := z.Browse(ctx, types, func(ev zeroconf.Event) {
+		if ev.Kind == zeroconf.Gone || !strings.EqualFold(ev.Service.Instance, name) {
+			if ev.Kind == zeroconf.Gone {
+				delete(found, ev.Service.Type)
+			}
+			return
+		}
+		found[ev.Service.Type] = ev.Service
+		if enough(found) {
+			cancel(errLookupDone)
+		}
+	})
+	switch cause := context.Cause(ctx); {
+	case parent.Err() != nil:
+		return nil, nil, parent.Err()
+	case cause == errLookupDone, cause == context.DeadlineExceeded:
+		return found, nil, nil
+	}
+	return found, berr, nil
+}
+
+// discoverQuery looks name up as an advertised OSCQuery server
+// (_oscjson._tcp), for query's @NAME, and returns its HTTP URL. It waits
+// as discoverTarget does. The config file's targets are not looked at:
+// they name OSC ports, not OSCQuery's HTTP servers.
+func discoverQuery(env *Env, name string) (*url.URL, error) {
+	if name == "" {
+		return nil, &usageError{err: errors.New("@ needs the name of an OSCQuery server"),
+			hint: "'oscli browse' lists them (_oscjson._tcp): oscli query @NAME"}
+	}
+	if env.Zeroconf == nil {
+		return nil, fmt.Errorf("cannot look for the OSCQuery server @%s: DNS-SD is not available here", name)
+	}
+	found, browseErr, err := lookupInstance(env, name, lookupTypes, func(found map[string]zeroconf.Service) bool {
+		_, ok := found[zeroconf.OSCJSON]
+		return ok
+	})
+	switch {
+	case err != nil:
+		return nil, err // interrupted: Run reports the signal
+	case browseErr != nil:
+		return nil, fmt.Errorf("cannot look for the OSCQuery server @%s: DNS-SD: %w", name, browseErr)
+	}
+	s, ok := found[zeroconf.OSCJSON]
+	if !ok {
+		hint := "'oscli browse' lists the OSCQuery servers on the network (_oscjson._tcp)"
+		if spec, err := lookupTarget(env.targets, name); err == nil {
+			hint += fmt.Sprintf("; @%s of the config file is an OSC target (%s), not an OSCQuery server", name, spec)
+		}
+		for _, typ := range []string{zeroconf.OSCUDP, zeroconf.OSCTCP} {
+			if o, ok := found[typ]; ok {
+				return nil, &hintError{
+					err:  fmt.Errorf("@%s: %q announces OSC (%s) but no OSCQuery server (_oscjson._tcp)", name, o.Instance, typ),
+					hint: fmt.Sprintf("oscli send @%s sends to it; %s", name, hint),
+				}
+			}
+		}
+		return nil, &hintError{
+			err:  fmt.Errorf("unknown OSCQuery server @%s: no DNS-SD service (_oscjson._tcp) of that name answered within %v", name, lookupTimeout),
+			hint: hint,
+		}
+	}
+	addr, ok := s.Best()
+	if !ok {
+		return nil, fmt.Errorf("@%s: %w", name, loopbackOnly(&s))
+	}
+	u := &url.URL{Scheme: "http", Host: net.JoinHostPort(addr.String(), strconv.Itoa(s.Port))}
+	if env.verbose {
+		fprintSafe(env.Err, "oscli: @%s is the DNS-SD service %q (%s) at %s\n", name, s.Instance, s.Type, u)
+	}
+	return u, nil
 }
 
 // configHint is the hint of an unknown config target: the names known.
@@ -156,10 +226,16 @@ func serviceTarget(s *zeroconf.Service) (string, error) {
 		}
 	}
 	if !ok {
-		return "", fmt.Errorf("%q (%s) announces only %s, from %v: the loopback of that machine, which only it reaches",
-			s.Instance, s.Type, joinAddrs(s.Addrs), s.From)
+		return "", loopbackOnly(s)
 	}
 	return proto + "://" + net.JoinHostPort(addr.String(), strconv.Itoa(port)), nil
+}
+
+// loopbackOnly says why a service announced from another machine cannot
+// be reached: its only addresses are loopback ones, that machine's.
+func loopbackOnly(s *zeroconf.Service) error {
+	return fmt.Errorf("%q (%s) announces only %s, from %v: the loopback of that machine, which only it reaches",
+		s.Instance, s.Type, joinAddrs(s.Addrs), s.From)
 }
 
 func joinAddrs(as []netip.Addr) string {

@@ -30,7 +30,7 @@ func manExtras() map[string]manExtra {
 					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
 					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
 					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
-					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay, or while an @NAME is looked for",
 				),
 				roff.Para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
 "oscli: hint: ..."; warnings are "oscli: warning: ..." lines.`),
@@ -157,7 +157,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the tree was printed",
-					"1", "the server could not be reached, did not answer within --timeout, did not answer OSCQuery JSON, or has no such PATH (404)",
+					"1", "the server could not be reached, did not answer within --timeout, did not answer OSCQuery JSON, or has no such PATH (404); no OSCQuery server (_oscjson._tcp) of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit+"; a URL or PATH that is not one",
 				),
 				roff.Para(sharedCodes),
@@ -167,7 +167,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the value was printed",
-					"1", "the server could not be reached or answered no OSCQuery JSON; the PATH does not exist, has no value or cannot be read (ACCESS 2)",
+					"1", "the server could not be reached or answered no OSCQuery JSON; the PATH does not exist, has no value or cannot be read (ACCESS 2); no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit,
 				),
 				roff.Para(sharedCodes),
@@ -177,7 +177,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the message was sent",
-					"1", "the server could not be reached or answered no OSCQuery JSON, the PATH does not exist, or the message could not be sent",
+					"1", "the server could not be reached or answered no OSCQuery JSON, the PATH does not exist, or the message could not be sent; no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit+"; a value that does not fit the address's TYPE or RANGE, or an address whose ACCESS forbids writing (nothing is sent; --force sends anyway)",
 				),
 				roff.Para(sharedCodes),
@@ -187,7 +187,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "watch was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N changes",
-					"1", "the server could not be reached at the start, its WebSocket closed, or the output failed (a failed poll is reported and tried again)",
+					"1", "the server could not be reached at the start, its WebSocket closed, or the output failed (a failed poll is reported and tried again); no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit,
 				),
 				roff.Para(sharedCodes),
@@ -196,9 +196,9 @@ error for the commands that read it; version, help and completion do not.`),
 		"oscli serve": {
 			exit: []roff.Block{
 				roff.DL(
-					"0", "serve was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N packets, and --save (if given) wrote the tree; refused messages are warned about and counted, and do not change the exit status",
+					"0", "serve was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N packets, and --save (if given) wrote the tree; refused messages are warned about and counted, and do not change the exit status, nor does an --advertise that cannot be announced (a warning)",
 					"1", "a port is in use or cannot be opened, the output failed, or --save could not write the tree",
-					"2", usageExit+"; a TREE.json that cannot be read as an OSCQuery tree",
+					"2", usageExit+"; a TREE.json that cannot be read as an OSCQuery tree; an --advertise NAME DNS-SD cannot carry (empty, longer than 63 bytes, a control character or a '.')",
 				),
 				roff.Para(sharedCodes),
 			},

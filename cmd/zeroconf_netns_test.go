@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,15 +25,7 @@ func TestZeroconfInNetns(t *testing.T) {
 		reexecInNetns(t, "TestZeroconfInNetns")
 		return
 	}
-	for _, args := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"link", "set", "lo", "multicast", "on"},
-		{"route", "add", "224.0.0.0/4", "dev", "lo"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v %s", args, err, out)
-		}
-	}
+	multicastLoopback(t)
 	mdns := func(e *Env) { e.Zeroconf = newMDNS }
 
 	t.Run("a python-zeroconf service in browse --timeout 3s --json", func(t *testing.T) {
@@ -138,6 +131,117 @@ func TestZeroconfInNetns(t *testing.T) {
 			t.Errorf("stderr %q", r.err)
 		}
 	})
+}
+
+// multicastLoopback makes the namespace's loopback carry multicast DNS:
+// up, multicast on, and the multicast range routed over it.
+func multicastLoopback(t *testing.T) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"link", "set", "lo", "multicast", "on"},
+		{"route", "add", "224.0.0.0/4", "dev", "lo"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+}
+
+// serve --advertise on a real (namespaced) network: browse lists its
+// OSCQuery server with HOST_INFO, query @NAME prints its tree, and
+// python3-zeroconf sees both services come and, when serve stops, go.
+func TestServeAdvertiseInNetns(t *testing.T) {
+	if os.Getenv("OSCLI_IN_NETNS") != "1" {
+		reexecInNetns(t, "TestServeAdvertiseInNetns")
+		return
+	}
+	multicastLoopback(t)
+	mdns := func(e *Env) { e.Zeroconf = newMDNS }
+	py := startPython(t, pyBrowse, "_oscjson._tcp.local.", "_osc._udp.local.")
+	awaitLine(t, py, "browsing")
+
+	announced := make(chan string, 1)
+	srv := startEnv(t, clock.Real, nil, func(e *Env) {
+		mdns(e)
+		e.onAdvertise = func(name string) { announced <- name }
+	}, "serve", "../examples/oscquery-proposal.json", "--advertise", "test", "--name", "Mock desk", "-p", "0", "--time", "none")
+	port := portOf(srv.addr)
+	awaitSignal(t, announced, "test")
+
+	// python-zeroconf sees both services, in whichever order they come.
+	adds := awaitLines(t, py, "add test._oscjson._tcp.local. ", "add test._osc._udp.local. ")
+	for _, add := range adds {
+		if !strings.Contains(add, " "+port+" ['127.0.0.1'] ") || !strings.Contains(add, "('txtvers', '1')") {
+			t.Errorf("python-zeroconf saw %q, want port %s on 127.0.0.1", add, port)
+		}
+	}
+	if !strings.Contains(adds[1], "('version', '1.1')") {
+		t.Errorf("python-zeroconf saw %q, want OSC 1.1's keys", adds[1])
+	}
+
+	clk := clock.NewFake(t0)
+	b := launchEnv(t, clk, nil, mdns, "browse", "--timeout", "3s", "--json")
+	b.stdout.waitFor(t, func(out string) bool { return strings.Contains(out, `"name":"test","type":"_oscjson._tcp"`) })
+	clk.Advance(3 * time.Second)
+	r := b.wait(t)
+	if r.code != 0 {
+		t.Fatalf("browse: exit %d, stderr %q", r.code, r.err)
+	}
+	var ev struct {
+		Event, Name, Type, Target string
+		Port                      int
+		HostInfo                  struct{ Name, OSC string } `json:"host_info"`
+	}
+	for _, l := range lines(r.out) {
+		if strings.Contains(l, `"type":"_oscjson._tcp"`) {
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if ev.Event != "found" || ev.Name != "test" || strconv.Itoa(ev.Port) != port || ev.Target != "http://127.0.0.1:"+port+"/" ||
+		ev.HostInfo.Name != "Mock desk" || ev.HostInfo.OSC != "udp://127.0.0.1:"+port {
+		t.Errorf("event %+v from %s", ev, r.out)
+	}
+
+	// query @NAME prints the tree query URL prints.
+	q := launchEnv(t, clock.Real, nil, mdns, "query", "@test").wait(t)
+	byURL := run(t, "", nil, "query", "http://"+srv.addr)
+	if q.code != 0 || q.out != byURL.out || !strings.Contains(q.out, "name        Mock desk\n") || !strings.Contains(q.out, "/foo ") {
+		t.Errorf("query @test: exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", q.code, q.out, byURL.out, q.err)
+	}
+
+	srv.stop(t)
+	awaitLines(t, py, "remove test._oscjson._tcp.local.", "remove test._osc._udp.local.")
+}
+
+// awaitLines returns the peer's first line starting with each prefix, in
+// the order of the prefixes whatever the order the lines came in, within
+// 10 s; other lines are skipped.
+func awaitLines(t *testing.T, lines <-chan string, prefixes ...string) []string {
+	t.Helper()
+	got := make([]string, len(prefixes))
+	left := len(prefixes)
+	deadline := time.After(10 * time.Second)
+	for left > 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("peer exited before printing %q", prefixes)
+			}
+			for i, p := range prefixes {
+				if got[i] == "" && strings.HasPrefix(l, p) {
+					got[i] = l
+					left--
+					break
+				}
+			}
+		case <-deadline:
+			t.Fatalf("peer did not print %q within 10s (got %q)", prefixes, got)
+		}
+	}
+	return got
 }
 
 // pyRegister advertises NAME TYPE PORT with OSC 1.1's keys, says

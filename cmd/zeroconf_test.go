@@ -28,6 +28,7 @@ type fakeZeroconf struct {
 	adverts  []zeroconf.Advert
 	closed   chan string // the instance of each advertisement closed
 	announce bool        // Advertise calls Announced
+	atClose  func()      // when set, called as an advertisement closes
 }
 
 func (f *fakeZeroconf) open(clock.Clock, func(string)) zeroconf.Network { return f }
@@ -55,7 +56,12 @@ type fakeAd struct {
 }
 
 func (a *fakeAd) Close() error {
-	a.once.Do(func() { a.f.closed <- a.name })
+	a.once.Do(func() {
+		if a.f.atClose != nil {
+			a.f.atClose()
+		}
+		a.f.closed <- a.name
+	})
 	return nil
 }
 
@@ -84,6 +90,8 @@ func found(instance, typ string, port int, from string, addrs ...string) zerocon
 var exampleNetwork = &fakeZeroconf{events: []zeroconf.Event{
 	found("TouchOSC on iPad", zeroconf.OSCUDP, 9000, "192.168.1.40", "192.168.1.40"),
 	found("Studio monitor", zeroconf.OSCUDP, 9000, "192.168.1.23", "192.168.1.23"),
+	found("VRChat-Client-A1B2C3", zeroconf.OSCJSON, 9001, "127.0.0.1", "127.0.0.1"),
+	found("Mock desk", zeroconf.OSCJSON, 5678, "127.0.0.1", "127.0.0.1"),
 }}
 
 // launchZ runs oscli in the background with z as the network.
@@ -323,6 +331,9 @@ func TestJoinOptionalValues(t *testing.T) {
 		{"dump --advertise=x y", "dump --advertise=x y"},
 		{"dump -- --advertise x", "dump -- --advertise x"},
 		{"send --advertise x /a", "send --advertise x /a"}, // send has no such flag
+		{"serve --advertise tree.json", "serve --advertise tree.json"},
+		{"serve --advertise ../examples/tree", "serve --advertise ../examples/tree"},
+		{"serve --advertise Stage t.json", "serve --advertise=Stage t.json"},
 	} {
 		args := strings.Fields(tt.in)
 		root := newRootFor(env, args)

@@ -30,6 +30,9 @@ type Service struct {
 	TXT         []TXTPair
 	OSC         []TXTPair // the OSC 1.1 keys among TXT
 	HostInfo    *HostInfo
+	// Query says it is an OSCQuery server this machine reaches: the text
+	// line ends with the command that asks it, oscli query @NAME.
+	Query bool
 }
 
 // TXTPair is one attribute of a TXT record.
@@ -52,10 +55,11 @@ type HostInfo struct {
 //
 //   - "TouchOSC on iPad"  _osc._udp  udp://192.168.1.40:9000  host ipad.local. (192.168.1.40)  txtvers=1 version=1.1
 //
-// '+' found, '~' changed, '-' gone; no sign in a final list. Names, hosts
-// and TXT values are quoted and escaped as the text syntax quotes strings,
-// so nothing from the network reaches a terminal raw and a name pastes
-// after '@' into a shell.
+// '+' found, '~' changed, '-' gone; no sign in a final list. An OSCQuery
+// server's line ends with the command that asks it, "→ oscli query
+// @NAME", when Query says so. Names, hosts and TXT values are quoted and
+// escaped as the text syntax quotes strings, so nothing from the network
+// reaches a terminal raw and a name pastes after '@' into a shell.
 func AppendServiceText(b []byte, s *Service) []byte {
 	switch s.Event {
 	case "found":
@@ -125,6 +129,10 @@ func AppendServiceText(b []byte, s *Service) []byte {
 			b = append(b, " osc="...)
 			b = osc.AppendWord(b, h.OSC)
 		}
+	}
+	if s.Query {
+		b = append(b, "  → oscli query @"...)
+		b = osc.AppendWord(b, s.Name)
 	}
 	return b
 }

@@ -32,6 +32,10 @@ func TestServiceText(t *testing.T) {
 			s.Type, s.Target, s.TXT = "_oscjson._tcp", "http://127.0.0.1:9001/", nil
 			s.HostInfo = &HostInfo{Name: "VRChat-Client-A1B2C3", OSC: "udp://127.0.0.1:9000"}
 		}, `+ "TouchOSC on iPad"  _oscjson._tcp  http://127.0.0.1:9001/  host ipad.local. (192.168.1.40, fe80::1%en0)  HOST_INFO name=VRChat-Client-A1B2C3 osc=udp://127.0.0.1:9000`},
+		{"OSCQuery: the command that asks it", func(s *Service) {
+			s.Type, s.Target, s.TXT, s.Query = "_oscjson._tcp", "http://127.0.0.1:9001/", nil, true
+			s.HostInfo = &HostInfo{Name: "oscli", OSC: "udp://127.0.0.1:9001"}
+		}, `+ "TouchOSC on iPad"  _oscjson._tcp  http://127.0.0.1:9001/  host ipad.local. (192.168.1.40, fe80::1%en0)  HOST_INFO name=oscli osc=udp://127.0.0.1:9001  → oscli query @"TouchOSC on iPad"`},
 		{"HOST_INFO error", func(s *Service) { s.TXT, s.HostInfo = nil, &HostInfo{Err: "dial tcp: connection refused"} },
 			`+ "TouchOSC on iPad"  _osc._udp  udp://192.168.1.40:9000  host ipad.local. (192.168.1.40, fe80::1%en0)  HOST_INFO error: dial tcp: connection refused`},
 		// Everything from the network is escaped: no escape sequence, no

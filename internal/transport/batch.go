@@ -66,7 +66,10 @@ func (c *udpConn) writeBatch(ps [][]byte, to netip.AddrPort, b *batch) error {
 	if c.p4 == nil && to.Addr().Is4() {
 		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
 	}
-	addr := net.UDPAddrFromAddrPort(to)
+	var addr net.Addr
+	if !c.connected {
+		addr = net.UDPAddrFromAddrPort(to)
+	}
 	for len(ps) > 0 {
 		k := min(len(ps), len(b.msgs))
 		for i := range k {

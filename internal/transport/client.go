@@ -45,6 +45,13 @@ type DialConfig struct {
 	// (bench's echoes); 0 keeps the system's.
 	RecvBuffer int
 
+	// Connect connects a UDP socket to the target, so that a datagram the
+	// target's host refused (ICMP port unreachable) fails a later Send,
+	// SendBatch or Receive with ErrRefused, and only the target's
+	// datagrams are received (oscli tap). Without it a refusal goes
+	// unseen, and replies from any address are received.
+	Connect bool
+
 	// LocalAddr and LocalPort fix where packets come from, for devices
 	// that answer a known port: the source address (the zero Addr or a
 	// wildcard: the system's choice) and port (0: any free one), UDP and
@@ -87,7 +94,12 @@ func Dial(ctx context.Context, ep Endpoint, cfg DialConfig) (Client, error) {
 	if u.RecvBuffer == 0 {
 		u.RecvBuffer = -1
 	}
-	conn, err := listenUDP(ctx, u)
+	var conn *udpConn
+	if cfg.Connect {
+		conn, err = connectUDP(ctx, u, to)
+	} else {
+		conn, err = listenUDP(ctx, u)
+	}
 	if err != nil {
 		return nil, err
 	}

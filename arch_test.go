@@ -33,6 +33,7 @@ func TestLayering(t *testing.T) {
 		"pipeline":  {"clock", "filter", "format", "osc", "transport"},
 		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
+		"tap":       {"clock", "filter", "osc", "transport"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {

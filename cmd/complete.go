@@ -31,8 +31,10 @@ func enumValues(command, flag string) []string {
 		return []string{"local", "utc", "unix", "rel", "none"}
 	case "proto":
 		return []string{"udp", "tcp", "unix"}
+	case "to-framing":
+		return []string{"slip", "len"}
 	case "framing":
-		if command == "dump" {
+		if command == "dump" || command == "tap" {
 			return []string{"auto", "slip", "len"}
 		}
 		return []string{"slip", "len"}

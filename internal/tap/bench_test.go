@@ -57,8 +57,8 @@ func BenchmarkForward(b *testing.B) {
 // Forwarding allocates nothing per packet once a sender's sockets are
 // open: not in Forward, not in the writers' batches to UDP targets.
 func TestForwardAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("alloc counts are checked in full runs")
+	if testing.Short() || raceEnabled {
+		t.Skip("alloc counts are checked in full runs without the race detector")
 	}
 	tp := New(context.Background(), Config{Targets: []Target{{Endpoint: drainUDP(t)}, {Endpoint: drainUDP(t)}}})
 	defer tp.Close()

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,6 +160,9 @@ type TargetStats struct {
 	// Replies counts the packets it sent back, and Unreturned those of
 	// them that could not be returned to their sender.
 	Replies, Unreturned int64
+	// Closed counts the connections it closed (the next packet opened
+	// another).
+	Closed int64
 	// Err is the last failure while it was down at the stop, else nil.
 	Err error
 }
@@ -282,7 +286,8 @@ func (t *Tap) pass(b []byte) bool {
 }
 
 // Gone closes the sockets of a sender that left (a TCP connection that
-// closed), so its targets see it leave too.
+// closed), so its targets see it leave too: each once what was queued
+// for it from that sender has gone out.
 func (t *Tap) Gone(src transport.Source) {
 	t.mu.Lock()
 	s := t.senders[src.String()]
@@ -291,7 +296,9 @@ func (t *Tap) Gone(src transport.Source) {
 	}
 	t.mu.Unlock()
 	if s != nil {
-		s.close()
+		for i, tg := range t.targets {
+			tg.leave(s.routes[i])
+		}
 	}
 }
 
@@ -516,10 +523,15 @@ func (r *route) read(c transport.Client) {
 			if _, closed := r.client(); closed || tp.ctx.Err() != nil {
 				return
 			}
-			// The target closed the connection or broke the framing.
 			if cur, _ := r.client(); cur == c {
 				r.drop(c)
-				tg.fail(fmt.Errorf("connection lost: %w", err), r.lasted(c))
+				if errors.Is(err, io.EOF) {
+					// The target closed the connection: the next packet
+					// opens another.
+					tg.closedByIt.Add(1)
+				} else {
+					tg.fail(fmt.Errorf("connection lost: %w", err), r.lasted(c))
+				}
 			}
 			return
 		}

@@ -584,3 +584,30 @@ func TestTooBig(t *testing.T) {
 		t.Errorf("events %+v", events)
 	}
 }
+
+// A sender that leaves right after sending (a TCP client that sends and
+// closes) has its packets forwarded first, then its connection closed.
+func TestGoneAfterQueued(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tp := New(context.Background(), Config{Targets: []Target{{Endpoint: transport.Endpoint{Proto: transport.TCP, Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}}}})
+	defer tp.Close()
+	s := newFakeSender("127.0.0.1:5000")
+	for range 100 {
+		s.send(tp, []byte("/a\x00\x00,\x00\x00\x00"))
+	}
+	tp.Gone(s.src)
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	all, err := io.ReadAll(c) // to the end: the connection closes after the packets
+	if err != nil || bytes.Count(all, []byte("/a\x00\x00,\x00\x00\x00")) != 100 {
+		t.Fatalf("read %d bytes, %v; want 100 packets then the end", len(all), err)
+	}
+}

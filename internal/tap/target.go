@@ -10,12 +10,19 @@ import (
 	"github.com/oscli/oscli/internal/transport"
 )
 
+// item is what a target's queue holds beside a packet: the route it goes
+// by, or (close) the route to close once what was queued before is sent.
+type item struct {
+	r     *route
+	close bool
+}
+
 // target is one target: its queue, writer and numbers.
 type target struct {
 	tap  *Tap
 	cfg  Target
 	dial transport.DialConfig
-	q    *queue[*route]
+	q    *queue[item]
 
 	// Set by the writer, read by Forward.
 	down    atomic.Bool
@@ -30,13 +37,13 @@ type target struct {
 	downSince int64 // NotSent when it went down
 	said      [TooBig + 1]bool
 
-	sent, dropped, notSent, refused, tooBig, replies, unreturned atomic.Int64
+	sent, dropped, notSent, refused, tooBig, replies, unreturned, closedByIt atomic.Int64
 }
 
 func newTarget(t *Tap, tc Target) *target {
 	tg := &target{tap: t, cfg: tc, dial: tc.Dial, backoff: t.cfg.Backoff, batch: make([][]byte, 0, t.cfg.Batch)}
 	tg.dial.Connect = true // UDP: see refusals, take the target's replies only
-	tg.q = newQueue[*route](t.cfg.Queue, t.cfg.QueueBytes)
+	tg.q = newQueue[item](t.cfg.Queue, t.cfg.QueueBytes)
 	return tg
 }
 
@@ -52,9 +59,17 @@ func (tg *target) push(r *route, data []byte, now int64) {
 		tg.notSent.Add(1)
 		return
 	}
-	if !tg.q.push(data, r) {
+	if !tg.q.push(data, item{r: r}) {
 		tg.dropped.Add(1)
 		tg.once(Stalled, Event{Kind: Stalled, Target: tg.cfg.Endpoint, Count: int64(len(tg.q.slots))})
+	}
+}
+
+// leave closes r once the packets queued for it before are sent (or at
+// once when the queue is full).
+func (tg *target) leave(r *route) {
+	if !tg.q.push(nil, item{r: r, close: true}) {
+		r.close()
 	}
 }
 
@@ -70,15 +85,26 @@ func (tg *target) write() {
 			return
 		}
 		if tg.tap.ctx.Err() != nil {
-			tg.notSent.Add(int64(k))
+			for i := range k {
+				if q.at(head, i).m.close {
+					q.at(head, i).m.r.close()
+				} else {
+					tg.notSent.Add(1)
+				}
+			}
 		} else {
 			for i := 0; i < k; {
-				r := q.at(head, i).m
+				it := q.at(head, i).m
+				if it.close {
+					it.r.close()
+					i++
+					continue
+				}
 				ps := tg.batch[:0]
-				for ; i < k && q.at(head, i).m == r; i++ {
+				for ; i < k && q.at(head, i).m == it; i++ {
 					ps = append(ps, q.at(head, i).b)
 				}
-				tg.send(r, ps)
+				tg.send(it.r, ps)
 			}
 		}
 		q.release(head, k)
@@ -220,6 +246,6 @@ func (tg *target) stats() TargetStats {
 	return TargetStats{
 		Target: tg.cfg.Endpoint, Sent: tg.sent.Load(), Dropped: tg.dropped.Load(),
 		NotSent: tg.notSent.Load() + int64(left), Refused: tg.refused.Load(), TooBig: tg.tooBig.Load(),
-		Replies: tg.replies.Load(), Unreturned: tg.unreturned.Load(), Err: err,
+		Replies: tg.replies.Load(), Unreturned: tg.unreturned.Load(), Closed: tg.closedByIt.Load(), Err: err,
 	}
 }

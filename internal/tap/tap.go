@@ -262,15 +262,18 @@ func (t *Tap) Forward(pk *transport.Packet) {
 		t.filtered.Add(1)
 		return
 	}
-	now := t.stamp()
-	s := t.sender(pk.Source, now)
+	s := t.sender(pk.Source)
 	if s == nil {
 		return // closed
 	}
-	s.last.Store(now)
+	// The clock is read once per batch the listener read (and every 64
+	// packets): the sender's idleness is measured in minutes.
+	if !pk.More || s.seen.Add(1)%64 == 0 {
+		s.last.Store(t.stamp())
+	}
 	t.forwarded.Add(1)
 	for i, tg := range t.targets {
-		tg.push(s.routes[i], pk.Data, now)
+		tg.push(s.routes[i], pk.Data)
 	}
 }
 
@@ -304,7 +307,7 @@ func (t *Tap) Gone(src transport.Source) {
 
 // sender returns the sender of src, making it (and evicting the one idle
 // longest at MaxSenders) when new; nil once closed.
-func (t *Tap) sender(src transport.Source, now int64) *sender {
+func (t *Tap) sender(src transport.Source) *sender {
 	key := src.String()
 	t.mu.Lock()
 	if s := t.last; s != nil && s.key == key {
@@ -332,7 +335,7 @@ func (t *Tap) sender(src transport.Source, now int64) *sender {
 		t.evicted.Add(1)
 	}
 	s = &sender{key: key, src: src, routes: make([]*route, len(t.targets))}
-	s.last.Store(now)
+	s.last.Store(t.stamp())
 	for i, tg := range t.targets {
 		s.routes[i] = &route{t: tg, s: s}
 	}
@@ -453,6 +456,7 @@ type sender struct {
 	src    transport.Source
 	routes []*route
 	last   atomic.Int64 // stamp of its last packet or reply
+	seen   atomic.Int64 // packets forwarded
 }
 
 func (s *sender) close() {

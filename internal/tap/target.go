@@ -48,14 +48,14 @@ func newTarget(t *Tap, tc Target) *target {
 }
 
 // push queues one packet for the route, or counts why it cannot.
-func (tg *target) push(r *route, data []byte, now int64) {
+func (tg *target) push(r *route, data []byte) {
 	if tg.cfg.MaxPacket > 0 && len(data) > tg.cfg.MaxPacket {
 		tg.tooBig.Add(1)
 		tg.once(TooBig, Event{Kind: TooBig, Target: tg.cfg.Endpoint, Count: int64(len(data)),
 			Err: fmt.Errorf("it takes at most %d bytes", tg.cfg.MaxPacket)})
 		return
 	}
-	if tg.down.Load() && now < tg.retryAt.Load() {
+	if tg.down.Load() && tg.tap.stamp() < tg.retryAt.Load() {
 		tg.notSent.Add(1)
 		return
 	}

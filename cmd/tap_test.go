@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/pipeline"
 	"github.com/oscli/oscli/internal/tap"
 	"github.com/oscli/oscli/internal/testvec"
 	"github.com/oscli/oscli/internal/transport"
@@ -384,5 +387,68 @@ func TestInteropOscsendTapOscdump(t *testing.T) {
 				t.Errorf("tap printed:\n%s", r.out)
 			}
 		})
+	}
+}
+
+// A stdout that nobody reads (a pager never scrolled) does not hold up
+// forwarding: the target gets every packet while tap's first write is
+// stuck; a signal then ends tap after pipeline.StopGrace (on its clock),
+// with the summary, the forwarding numbers and exit status 1 for the
+// output lost.
+func TestTapForwardsWhileStdoutBlocked(t *testing.T) {
+	const n = 100
+	d := start(t, nil, "dump", "-H", "127.0.0.1", "-p", "0", "-n", fmt.Sprint(n), "--time", "none")
+	clk := clock.NewFake(t0)
+	stuck := newStuckStdout(t)
+	s := startSession(t, clk, strings.NewReader(""), stuck, "tap", "127.0.0.1:0", d.addr, "--time", "none")
+	var addr string
+	select {
+	case addr = <-s.ready:
+	case r := <-s.done:
+		t.Fatalf("exited: %d %s", r.code, r.err)
+	}
+	var pkts [][]byte
+	for i := range n {
+		pkts = append(pkts, []byte(fmt.Sprintf("/p%02d\x00\x00\x00\x00,\x00\x00\x00", i)))
+	}
+	// The first packet alone, so that its line is written at once (no
+	// flush timer left on the fake clock), and that write sticks.
+	to := strings.TrimPrefix(addr, "udp://")
+	sendRaw(t, to, pkts[0])
+	select {
+	case <-stuck.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("tap never wrote")
+	}
+	sendRaw(t, to, pkts[1:]...)
+	if r := d.wait(t); len(lines(r.out)) != n {
+		t.Fatalf("the target got %d packets:\n%s", len(lines(r.out)), r.err)
+	}
+	s.cancel(&signalCause{Signal: syscall.SIGTERM})
+	var r result
+	for done := false; !done; {
+		select {
+		case r = <-s.done:
+			done = true
+		case <-time.After(10 * time.Second):
+			t.Fatal("tap did not end")
+		default:
+			if clk.BlockUntil(1, time.Millisecond) {
+				clk.Advance(pipeline.StopGrace)
+			}
+		}
+	}
+	for _, want := range []string{
+		"oscli: stopped by SIGTERM: ",
+		fmt.Sprintf("oscli: forwarded %d packets from 2 senders\n", n),
+		fmt.Sprintf("oscli: to udp://%s: %d sent\n", d.addr, n),
+		"oscli: error: stdout blocked: up to ",
+	} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.err)
+		}
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
 	}
 }

@@ -299,9 +299,14 @@ func (t *Tap) Gone(src transport.Source) {
 	}
 	t.mu.Unlock()
 	if s != nil {
-		for i, tg := range t.targets {
-			tg.leave(s.routes[i])
-		}
+		t.leave(s)
+	}
+}
+
+// leave closes s's sockets, each once what was queued for it has gone.
+func (t *Tap) leave(s *sender) {
+	for i, tg := range t.targets {
+		tg.leave(s.routes[i])
 	}
 }
 
@@ -350,7 +355,7 @@ func (t *Tap) sender(src transport.Source) *sender {
 	t.evictSaid = t.evictSaid || say
 	t.mu.Unlock()
 	if evict != nil {
-		evict.close()
+		t.leave(evict)
 		if say {
 			t.event(Event{Kind: Evicted, Sender: evict.key, Count: int64(t.cfg.MaxSenders)})
 		}
@@ -386,7 +391,7 @@ func (t *Tap) reapIdle() {
 	}
 	t.mu.Unlock()
 	for _, s := range idle {
-		s.close()
+		t.leave(s)
 	}
 }
 

@@ -25,13 +25,15 @@ go build -o "$flood" ./bench/flood
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$(dirname "$bin")"' EXIT
 
-# listen NAME ARGS...: runs oscli ARGS in the background with --ready-file
-# and stderr in $tmp/NAME.err; sets $addr to where it listens.
+# listen NAME ARGS...: runs oscli ARGS in the background, stdout into a
+# pipe, with --ready-file and stderr in $tmp/NAME.err; sets $addr to where
+# it listens and $pid to its process.
 listen() {
   local name=$1
   shift
   rm -f "$tmp/$name.ready"
-  "$bin" "$@" --ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" | cat >/dev/null &
+  "$bin" "$@" --ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" > >(cat >/dev/null) &
+  pid=$!
   while [ ! -s "$tmp/$name.ready" ]; do sleep 0.02; done
   addr=$(sed 's,^udp://,,' "$tmp/$name.ready")
 }
@@ -43,14 +45,14 @@ printf '%-8s %-28s %-28s %s\n' rate "flood → dump" "flood → tap | pipe → d
 for rate in $rates; do
   listen recv dump -H 127.0.0.1 -p 0 --format json --timeout "$((secs + 4))s"
   sent=$("$flood" "${addr##*:}" "$rate" "$secs" | cut -d' ' -f1)
-  wait
+  wait "$pid"
   base="$(pct "$(count recv)" "$sent") of $sent"
 
   listen recv dump -H 127.0.0.1 -p 0 --format json --timeout "$((secs + 5))s"
-  recv=$addr
+  recv=$addr recv_pid=$pid
   listen tap tap 127.0.0.1:0 "$recv" --timeout "$((secs + 3))s"
   sent=$("$flood" "${addr##*:}" "$rate" "$secs" | cut -d' ' -f1)
-  wait
+  wait "$pid" "$recv_pid"
   through="$(pct "$(count recv)" "$sent") of $sent"
   printf '%-8s %-28s %-28s %s\n' "$rate" "$base" "$through" "$(pct "$(count tap)" "$sent") lost"
   grep -h 'to udp://\|dropped by the kernel' "$tmp/tap.err" | sed 's/^/         /' || true
@@ -60,12 +62,12 @@ echo
 echo "== round trips at ${lrate}/s for ${secs}s: bench → dump --echo, straight and through tap"
 lat() { python3 -c "import json,sys; d=json.load(sys.stdin); print(f\"p50 {d['p50_us']:.1f}µs  p99 {d['p99_us']:.1f}µs  lost {d['loss_percent'] or 0:.3f}%\")"; }
 listen echo dump -H 127.0.0.1 -p 0 --echo --format json
-echo_addr=$addr
+echo_addr=$addr echo_pid=$pid
 listen tap tap 127.0.0.1:0 "$echo_addr"
-tap_addr=$addr
+tap_addr=$addr tap_pid=$pid
 for round in 1 2; do
   printf 'straight   %s\n' "$("$bin" bench "$echo_addr" --rate "$lrate" --duration "${secs}s" --json | lat)"
   printf 'through tap %s\n' "$("$bin" bench "$tap_addr" --rate "$lrate" --duration "${secs}s" --json | lat)"
 done
-kill %2 %1 2>/dev/null || true
-wait || true
+kill -TERM "$tap_pid" "$echo_pid"
+wait "$tap_pid" "$echo_pid" || true

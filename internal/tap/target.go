@@ -125,16 +125,24 @@ func (tg *target) send(r *route, ps [][]byte) {
 			return
 		}
 	}
-	err := c.SendBatch(ps)
+	err := tg.sendBatch(c, ps)
 	if errors.Is(err, transport.ErrRefused) {
-		// An earlier datagram was refused; these were not sent. Once
-		// more: a UDP socket reports each refusal once.
+		// An earlier datagram was refused, and the system said so on
+		// this send, which did not go. Once more: a UDP socket reports
+		// each refusal once.
 		tg.refusedOnce(err)
-		err = c.SendBatch(ps)
+		var pe *transport.PartialError
+		if errors.As(err, &pe) {
+			ps = ps[pe.Sent:]
+		}
+		err = tg.sendBatch(c, ps)
 	}
 	if err == nil {
-		tg.sent.Add(int64(len(ps)))
 		return
+	}
+	var pe *transport.PartialError
+	if errors.As(err, &pe) {
+		ps = ps[pe.Sent:]
 	}
 	tg.notSent.Add(int64(len(ps)))
 	if _, closed := r.client(); closed || tp.ctx.Err() != nil {
@@ -142,6 +150,20 @@ func (tg *target) send(r *route, ps [][]byte) {
 	}
 	r.drop(c)
 	tg.fail(err, r.lasted(c))
+}
+
+// sendBatch sends ps on c and counts what went.
+func (tg *target) sendBatch(c transport.Client, ps [][]byte) error {
+	err := c.SendBatch(ps)
+	if err == nil {
+		tg.sent.Add(int64(len(ps)))
+		return nil
+	}
+	var pe *transport.PartialError
+	if errors.As(err, &pe) {
+		tg.sent.Add(int64(pe.Sent))
+	}
+	return err
 }
 
 // open dials r's socket and starts its reader; nil when the target is

@@ -143,7 +143,7 @@ func (u *udpClient) SendBatch(ps [][]byte) error {
 	sent := 0
 	for len(ps) > 0 {
 		size, n, total := len(ps[0]), 1, len(ps[0])
-		for n < len(ps) && n < gsoMaxSegments && len(ps[n]) <= size && total+len(ps[n]) <= gsoMaxBytes {
+		for n < len(ps) && n < gsoMaxSegments && len(ps[n]) <= size && len(ps[n]) > 0 && total+len(ps[n]) <= gsoMaxBytes {
 			total += len(ps[n])
 			n++
 			if len(ps[n-1]) < size {

@@ -27,12 +27,15 @@ func TestConnectedUDPClient(t *testing.T) {
 	if err := c.Send([]byte("/one")); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send(nil); err != nil { // an empty datagram is one too
+		t.Fatal(err)
+	}
 	if err := c.SendBatch([][]byte{[]byte("/two"), []byte("/three")}); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 64)
 	var from net.Addr
-	for _, want := range []string{"/one", "/two", "/three"} {
+	for _, want := range []string{"/one", "", "/two", "/three"} {
 		n, a, err := target.ReadFrom(buf)
 		if err != nil || string(buf[:n]) != want {
 			t.Fatalf("target got %q, %v; want %q", buf[:n], err, want)
@@ -105,7 +108,7 @@ func TestConnectedUDPBatches(t *testing.T) {
 	for i := range 5 {
 		big = append(big, pkt(i, 30000))
 	}
-	batches = append(batches, equal, mixed, big, [][]byte{pkt(9, 12)})
+	batches = append(batches, equal, mixed, big, [][]byte{pkt(9, 12)}, [][]byte{{}, {}, pkt(1, 4), {}})
 	buf := make([]byte, 70000)
 	u := c.(*udpClient)
 	// Once as the system allows (offload on Linux), once by sendmmsg.

@@ -232,7 +232,8 @@ func (c *udpConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bo
 // WriteTo sends one datagram.
 func (c *udpConn) WriteTo(b []byte, to netip.AddrPort) error {
 	if c.connected {
-		if _, err := c.conn.Write(b); err != nil {
+		// Not Write: it sends nothing for an empty datagram.
+		if _, _, err := c.conn.WriteMsgUDP(b, nil, nil); err != nil {
 			return wrapSendErr(to.String(), err)
 		}
 		return nil

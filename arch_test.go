@@ -37,6 +37,7 @@ func TestLayering(t *testing.T) {
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
 		"oscquery":  {"match", "osc", "termsafe"},
 		"zeroconf":  {"clock"},
+		"tap":       {"clock", "filter", "osc", "transport"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {

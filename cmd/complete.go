@@ -30,12 +30,14 @@ func enumValues(command, flag string) []string {
 	case "time":
 		return []string{"local", "utc", "unix", "rel", "none"}
 	case "proto":
-		if command == "dump" {
+		if command == "dump" || command == "tap" {
 			return []string{"udp", "tcp", "unix", "ws"}
 		}
 		return []string{"udp", "tcp", "unix", "ws", "wss"}
+	case "to-framing":
+		return []string{"slip", "len"}
 	case "framing":
-		if command == "dump" {
+		if command == "dump" || command == "tap" {
 			return []string{"auto", "slip", "len"}
 		}
 		return []string{"slip", "len"}

@@ -155,6 +155,17 @@ type listenRun struct {
 	// Started, when set, is called once listening, before the ready
 	// signal; what it returns is called when the run ends.
 	Started func(ctx context.Context, l transport.Listener) (stop func(), err error)
+	// Pipe, when set, is given the pipeline before Started is called:
+	// tap shows its targets' replies through it.
+	Pipe func(p *pipeline.Pipeline)
+	// Conn, when set, is told of stream connections opening and closing
+	// too (tap closes the sockets of a sender that left).
+	Conn func(transport.ConnEvent)
+	// Served, when set, is called once the listener has stopped and
+	// before the pipeline closes (tap stops forwarding there, and what it
+	// still shows is counted); it returns lines for stderr after the
+	// summary.
+	Served func() []string
 }
 
 // run listens, feeds the pipeline until something stops it (a signal,
@@ -188,7 +199,7 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		FrameTimeout: frameTimeout,
 		Clock:        o.Clock,
 		Batch:        o.Batch,
-		OnConn:       connReporter(o.IO.ErrOut, o.Verbose),
+		OnConn:       chainConn(connReporter(o.IO.ErrOut, o.Verbose), r.Conn),
 	})
 	if err != nil {
 		return listenError(err)
@@ -210,6 +221,9 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 	p := pipeline.New(cfg)
 	// A stop gives a blocked stdout pipeline.StopGrace, not forever.
 	defer context.AfterFunc(ctx, p.Stopping)()
+	if r.Pipe != nil {
+		r.Pipe(p)
+	}
 	if o.Timeout > 0 {
 		t := o.Clock.AfterFunc(o.Timeout, func() { cancel(errListenTimeout) })
 		defer t.Stop()
@@ -237,6 +251,10 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 	}
 	serveErr := l.Serve(handle)
 	withdraw() // goodbye as the listener goes, before the output drains
+	var more []string
+	if r.Served != nil {
+		more = r.Served()
+	}
 	st, err := p.Close()
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.
@@ -245,6 +263,9 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 	}
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
 		pipeline.Summary(st, l.Stats(), o.Listen.Stream()))
+	for _, line := range more {
+		fprintSafe(o.IO.ErrOut, "oscli: %s\n", line)
+	}
 	var re *pipeline.RecordError
 	switch {
 	case errors.As(err, &re):
@@ -358,6 +379,17 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 		default:
 			fprintSafe(w, "oscli: %s disconnected\n", e.Source)
 		}
+	}
+}
+
+// chainConn tells a connection event to report, then to more (if set).
+func chainConn(report, more func(transport.ConnEvent)) func(transport.ConnEvent) {
+	if more == nil {
+		return report
+	}
+	return func(e transport.ConnEvent) {
+		report(e)
+		more(e)
 	}
 }
 

@@ -27,7 +27,7 @@ func manExtras() map[string]manExtra {
 			},
 			exit: []roff.Block{
 				roff.DL(
-					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
+					"0", "success; dump and tap ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
 					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
 					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
 					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay, or while an @NAME is looked for",
@@ -42,7 +42,7 @@ empty variable counts as unset.`),
 				roff.DL(
 					"OSCLI_CONFIG", "the config file to read when --config is not given; it must exist",
 					"OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO, OSCLI_COLOR, OSCLI_VERBOSE", "the shared settings: --host, --port, --proto, --color and --verbose, for every command that has the flag",
-					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench or replay: the command and the flag's
+					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench, replay or tap: the command and the flag's
 name in capitals, dashes as underscores (OSCLI_DUMP_TIME=utc,
 OSCLI_REPLAY_LOOP=3, OSCLI_DUMP_MAX_PACKET=65536). Each command's page
 lists its variables. A shared setting may be scoped too
@@ -73,7 +73,7 @@ read as JSON or TOML.`,
 				),
 				roff.Para(`The shared settings (host, port, proto, color, verbose) may sit at the top
 level; every other flag goes under its command's section (dump:, send:,
-bundle:, bench:, replay:), with the flag's name as the key and a list for a
+bundle:, bench:, replay:, tap:), with the flag's name as the key and a list for a
 repeatable flag. Within the file, a command's value wins over a shared one.
 targets: at the top level names destinations for @name.`),
 				roff.Verbatim(`port: 9000                   # dump listens on 9000, send sends there
@@ -100,6 +100,17 @@ error for the commands that read it; version, help and completion do not.`),
 				roff.DL(
 					"0", "dump stopped by Ctrl-C, SIGTERM or SIGHUP (whatever --count says), after --count packets, or at --timeout when no --count was given; malformed packets are reported and counted and do not change the exit status",
 					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets came (\"oscli: error: --timeout 5s passed with 0 of 1 packets\", after the summary)",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
+		},
+		"oscli tap": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "tap stopped by Ctrl-C, SIGTERM or SIGHUP, after --count packets, or at --timeout when no --count was given; targets that were down or dropped packets are reported and counted and do not change the exit status",
+					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets were printed",
 					"2", usageExit,
 				),
 				roff.Para(sharedCodes),

@@ -76,7 +76,7 @@ A flag not given comes from the environment, else from the config file
 else its default. host, port, proto, color and verbose are shared: keys at
 the top level of the file, and OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO,
 OSCLI_COLOR, OSCLI_VERBOSE. Every other flag belongs to one command: a key
-under the command's section (dump:, send:, bundle:, bench:, replay:) and
+under the command's section (dump:, send:, bundle:, bench:, replay:, tap:) and
 OSCLI_<COMMAND>_<FLAG>, dashes as underscores (OSCLI_DUMP_TIME=utc). A
 command's value beats a shared one from the same source; the environment
 beats the file. targets: names destinations for @name. A key the file
@@ -125,7 +125,7 @@ value is a usage error.`,
 
 // runCommands are the commands that do oscli's work, in the order help
 // lists them.
-var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "query", "serve", "browse"}
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "tap", "query", "serve", "browse"}
 
 // newRootFor builds the command tree for a command line. When its first
 // word names a command of runCommands, the tree holds that command alone:
@@ -161,6 +161,8 @@ func newSubcommand(env *Env, name string) *cobra.Command {
 		return newServeCmd(env, parseOnly[serveOptions](env))
 	case "browse":
 		return newBrowseCmd(env, parseOnly[browseOptions](env))
+	case "tap":
+		return newTapCmd(env, parseOnly[tapOptions](env))
 	}
 	panic("oscli: no command " + name)
 }

@@ -87,6 +87,14 @@ func appendJSON(b []byte, ev *Event, c *jsonCache) []byte {
 	b = evTime.append(b, ev.Time)
 	b = append(b, '"')
 	b = c.appendSource(b, ev.From, ev.Proto)
+	if ev.Dir != "" {
+		b = append(b, `,"dir":`...)
+		b = appendJSONString(b, string(ev.Dir))
+		if ev.To != "" {
+			b = append(b, `,"to":`...)
+			b = appendJSONString(b, ev.To)
+		}
+	}
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(len(ev.Raw)), 10)
 	b = append(b, `,"raw":"`...)

@@ -15,7 +15,8 @@ const module = "github.com/oscli/oscli"
 // library (config checks settings without cobra, pflag or viper; the
 // codec's text syntax escapes with termsafe, itself std-only); only cmd
 // uses cobra and viper; only iostreams and format touch colour and TTY
-// libraries; only transport uses x/net; nothing in internal/ imports cmd;
+// libraries; only transport uses x/net; only topview uses the Charm
+// libraries (Bubble Tea, Lip Gloss); nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
@@ -33,6 +34,8 @@ func TestLayering(t *testing.T) {
 		"pipeline":  {"clock", "filter", "format", "osc", "transport"},
 		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
+		"top":       {"clock", "format", "osc"},
+		"topview":   {"clock", "hexdump", "match", "osc", "termsafe", "top"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {
@@ -68,6 +71,10 @@ func TestLayering(t *testing.T) {
 			case strings.HasPrefix(imp, "golang.org/x/net"):
 				if name != "transport" {
 					t.Errorf("internal/%s imports %s; only transport may", name, imp)
+				}
+			case strings.HasPrefix(imp, "charm.land/"), strings.HasPrefix(imp, "github.com/charmbracelet/"):
+				if name != "topview" {
+					t.Errorf("internal/%s imports %s; only topview may (the Charm libraries draw top's screen)", name, imp)
 				}
 			case strings.Contains(imp, "fatih/color"), strings.Contains(imp, "go-isatty"):
 				if name != "iostreams" && name != "format" {

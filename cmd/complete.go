@@ -29,10 +29,14 @@ func enumValues(command, flag string) []string {
 		return []string{"auto", "always", "never"}
 	case "time":
 		return []string{"local", "utc", "unix", "rel", "none"}
+	case "sort":
+		if command == "top" {
+			return []string{"address", "rate", "recent", "count"}
+		}
 	case "proto":
 		return []string{"udp", "tcp", "unix"}
 	case "framing":
-		if command == "dump" {
+		if command == "dump" || command == "top" {
 			return []string{"auto", "slip", "len"}
 		}
 		return []string{"slip", "len"}

@@ -73,8 +73,8 @@ func TestManPages(t *testing.T) {
 			t.Errorf("%s has sections %q", name, got)
 		}
 	}
-	if pages != 13 {
-		t.Errorf("%d man pages, want 13 (oscli, 5 commands, version, completion and its 4 shells, oscli-json)", pages)
+	if pages != 14 {
+		t.Errorf("%d man pages, want 14 (oscli, 6 commands, version, completion and its 4 shells, oscli-json)", pages)
 	}
 	root := string(files["man/oscli.1"])
 	for _, s := range []string{"OSCLI_CONFIG", "NO_COLOR", "CLICOLOR_FORCE", "XDG_CONFIG_HOME", "oscli/config.yaml",

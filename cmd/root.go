@@ -124,7 +124,7 @@ value is a usage error.`,
 
 // runCommands are the commands that do oscli's work, in the order help
 // lists them.
-var runCommands = []string{"dump", "send", "bundle", "bench", "replay"}
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "top"}
 
 // newRootFor builds the command tree for a command line. When its first
 // word names a command of runCommands, the tree holds that command alone:
@@ -154,6 +154,8 @@ func newSubcommand(env *Env, name string) *cobra.Command {
 		return newBenchCmd(env, parseOnly[benchOptions](env))
 	case "replay":
 		return newReplayCmd(env, parseOnly[replayOptions](env))
+	case "top":
+		return newTopCmd(env, parseOnly[topOptions](env))
 	}
 	panic("oscli: no command " + name)
 }

@@ -83,14 +83,14 @@ func (p *Periodic) printLocked(now time.Time) error {
 }
 
 // Stop ends the ticks and prints the last snapshot, unless printing had
-// failed already; it returns the error of that last print.
+// failed already; it returns the first error printing met.
 func (p *Periodic) Stop() error {
 	p.t.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped || p.err != nil {
-		return nil
+	if !p.stopped && p.err == nil {
+		p.err = p.printLocked(p.clk.Now())
 	}
 	p.stopped = true
-	return p.printLocked(p.clk.Now())
+	return p.err
 }

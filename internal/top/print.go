@@ -20,6 +20,10 @@ type PrintOptions struct {
 // lastWidth is the most of the last value a text snapshot prints.
 const lastWidth = 80
 
+// textDigits is the significant digits of a text snapshot's minimum and
+// maximum.
+const textDigits = 6
+
 // Printer prints snapshots as text tables or JSON objects, reusing its
 // memory from one snapshot to the next.
 type Printer struct {
@@ -89,19 +93,15 @@ func (p *Printer) AppendText(b []byte, s *Snapshot) []byte {
 	p.order = s.Order(p.o.Sort, p.o.Keep, p.order)
 	p.table = p.table[:0]
 	p.buf = p.buf[:0]
-	p.addLine(func(b []byte, c int) []byte { return append(b, heads[c]...) })
+	p.addLine(nil, "", nil)
 	for _, i := range p.order {
-		r := &s.Rows[i]
-		p.addLine(func(b []byte, c int) []byte { return p.rowCell(b, r, c) })
+		p.addLine(&s.Rows[i], "", nil)
 	}
-	for _, sp := range []struct {
-		name string
-		s    *Special
-	}{{"(malformed)", &s.Malformed}, {"(overflow)", &s.Overflow}} {
-		if sp.s.Count == 0 {
-			continue
-		}
-		p.addLine(func(b []byte, c int) []byte { return specialCell(b, sp.name, sp.s, c) })
+	if s.Malformed.Count > 0 {
+		p.addLine(nil, "(malformed)", &s.Malformed)
+	}
+	if s.Overflow.Count > 0 {
+		p.addLine(nil, "(overflow)", &s.Overflow)
 	}
 	var widths [ncols]int
 	for _, line := range p.table {
@@ -134,13 +134,20 @@ func (p *Printer) AppendText(b []byte, s *Snapshot) []byte {
 	return append(b, '\n')
 }
 
-// addLine adds a line of cells made by cell (which appends cell c to b)
-// to the table.
-func (p *Printer) addLine(cell func(b []byte, c int) []byte) {
+// addLine adds a line to the table: the row r's, or the special row sp
+// named name's, or (both nil) the column heads.
+func (p *Printer) addLine(r *Row, name string, sp *Special) {
 	var line [ncols]span
 	for c := range line {
 		start := len(p.buf)
-		p.buf = cell(p.buf, c)
+		switch {
+		case r != nil:
+			p.buf = p.rowCell(p.buf, r, c)
+		case sp != nil:
+			p.buf = specialCell(p.buf, name, sp, c)
+		default:
+			p.buf = append(p.buf, heads[c]...)
+		}
 		line[c] = span{start, len(p.buf)}
 	}
 	p.table = append(p.table, line)
@@ -169,7 +176,7 @@ func (p *Printer) rowCell(b []byte, r *Row, c int) []byte {
 		if c == 6 {
 			vals = &r.Max
 		}
-		return AppendNumbers(b, vals, r.Seen, r.NumArgs)
+		return AppendNumbers(b, vals, r.Seen, r.NumArgs, textDigits)
 	case 7:
 		return AppendAge(b, r.Age)
 	case 8:
@@ -234,8 +241,9 @@ func CutRunes(b []byte, start, n int) []byte {
 
 // AppendNumbers appends the values of the first n numeric arguments that
 // seen marks, comma-separated ("0,0.5"), "-" for one without a value, and
-// "…" when there were more than MaxNumeric.
-func AppendNumbers(b []byte, vals *[MaxNumeric]float64, seen uint8, n int) []byte {
+// "…" when there were more than MaxNumeric; each in at most digits
+// significant digits.
+func AppendNumbers(b []byte, vals *[MaxNumeric]float64, seen uint8, n, digits int) []byte {
 	if n == 0 {
 		return append(b, '-')
 	}
@@ -247,7 +255,7 @@ func AppendNumbers(b []byte, vals *[MaxNumeric]float64, seen uint8, n int) []byt
 			b = append(b, '-')
 			continue
 		}
-		b = AppendNumber(b, vals[k])
+		b = AppendNumber(b, vals[k], digits)
 	}
 	if n > MaxNumeric {
 		b = append(b, ",…"...)
@@ -255,9 +263,9 @@ func AppendNumbers(b []byte, vals *[MaxNumeric]float64, seen uint8, n int) []byt
 	return b
 }
 
-// AppendNumber appends v in at most six significant digits: whole
+// AppendNumber appends v in at most digits significant digits: whole
 // numbers as integers (up to 1e15), others in the shortest of %g's forms.
-func AppendNumber(b []byte, v float64) []byte {
+func AppendNumber(b []byte, v float64, digits int) []byte {
 	switch {
 	case math.IsInf(v, 1):
 		return append(b, "Inf"...)
@@ -266,7 +274,7 @@ func AppendNumber(b []byte, v float64) []byte {
 	case v == math.Trunc(v) && math.Abs(v) < 1e15:
 		return strconv.AppendInt(b, int64(v), 10)
 	}
-	return strconv.AppendFloat(b, v, 'g', 6, 64)
+	return strconv.AppendFloat(b, v, 'g', digits, 64)
 }
 
 // AppendAge appends a time since last seen: "0.3s" below 10 s, "12s",

@@ -165,7 +165,10 @@ func (m *Model) Snapshot(now time.Time, s *Snapshot) {
 		}
 		d.Senders, d.MoreSenders, d.From = len(r.senders), r.moreSend, r.lastFrom
 		d.MsgSize = r.msgSize
-		d.Msg, d.MsgText = s.keep(r.msg), s.keep(r.msgText)
+		d.Msg, d.MsgText = s.keep(r.lastMsg()), nil
+		if r.lastBig == cutText {
+			d.MsgText = s.keep(r.msgText)
+		}
 	}
 	s.Malformed = s.special(&m.malformed, cur, nowAt, m.start)
 	s.Overflow = s.special(&m.overflow, cur, nowAt, m.start)
@@ -282,7 +285,7 @@ type HistoryEntry struct {
 func (m *Model) Detail(k Key, d *Detail) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.rows[k]
+	r := m.lookup(k)
 	d.Key = k
 	d.History, d.Senders, d.Packet, d.Size = d.History[:0], d.Senders[:0], nil, 0
 	d.arena = d.arena[:0]
@@ -304,7 +307,7 @@ func (m *Model) Detail(k Key, d *Detail) bool {
 	}
 	d.Senders = append(d.Senders, r.senders...)
 	start := len(d.arena)
-	d.arena = append(d.arena, r.pkt...)
+	d.arena = append(d.arena, r.lastPacket()...)
 	d.Packet, d.Size = d.arena[start:len(d.arena):len(d.arena)], r.pktSize
 	return true
 }

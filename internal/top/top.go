@@ -51,8 +51,10 @@ const MaxSenders = 16
 const History = 8
 
 // historyBytes is the most of one message a history entry keeps as it
-// came (fader and meter messages fit); a longer one keeps its text, cut.
-const historyBytes = 64
+// came (fader and meter messages fit: /1/fader1 f:0.5 is 20 bytes,
+// /avatar/parameters/VelocityX f:0.5 40); a longer one keeps its text,
+// cut. An entry is then 64 bytes, a cache line.
+const historyBytes = 48
 
 // MaxKeep is the most of the last message and of the last packet a row
 // keeps: the last value of a longer message is kept as cut text (and
@@ -129,37 +131,48 @@ type historyEntry struct {
 	data [historyBytes]byte
 }
 
-// row is one address's (and maybe sender's) numbers.
+// row is one address's (and maybe sender's) numbers. What every message
+// touches comes first, so that a flood over many addresses costs few
+// cache lines a message: the row's head, one slot, one history entry.
 type row struct {
-	key    Key
 	count  int64
 	lastAt int64 // ns since the model's start
-	slots  slots
+	histN  int64
 
-	types     [MaxTypes]byte
-	ntypes    int // the whole type tag string's length
-	prevTypes [MaxTypes]byte
+	ntypes   int // the whole type tag string's length
+	nnum     int // numeric arguments in the last message
+	seen     uint8
+	noTags   bool
+	lastBig  uint8 // where the last message is: inHistory, inMsg, cutText
+	pktOwn   bool  // pkt holds the last packet (else it is the last message)
+	types    [MaxTypes]byte
+	min, max [MaxNumeric]float64
+	lastFrom string
+	key      Key
+
+	slots slots
+	hist  [History]historyEntry
+
 	nprev     int
 	changes   int64
-	noTags    bool
-
-	seen     uint8 // bit k: numeric argument k has a min and max
-	nnum     int   // numeric arguments in the last message
-	min, max [MaxNumeric]float64
+	prevTypes [MaxTypes]byte
 
 	senders  []string
 	moreSend bool
-	lastFrom string
 
-	msg     []byte // the last message as it came, when it fit MaxKeep
 	msgSize int
-	msgText []byte // else its arguments' text, cut
-	pkt     []byte // the packet it came in, its first MaxKeep bytes
+	msg     []byte // the last message, when longer than a history entry and at most MaxKeep
+	msgText []byte // its arguments' text, cut, when longer than MaxKeep
 	pktSize int
-
-	hist  [History]historyEntry
-	histN int64
+	pkt     []byte // the last packet's first MaxKeep bytes, when pktOwn
 }
+
+// Where a row's last message is kept.
+const (
+	inHistory = iota // whole, in the newest history entry
+	inMsg            // whole, in msg
+	cutText          // its text, cut, in msgText
+)
 
 // special is the malformed or the overflow row: counts, rate, and the
 // last of them.
@@ -181,8 +194,9 @@ type Model struct {
 
 	mu        sync.Mutex
 	start     time.Time
-	rows      map[Key]*row
-	list      []*row // in order of first arrival
+	rows      map[string]*row // by address (without BySender)
+	bySender  map[Key]*row    // by address and sender (BySender)
+	list      []*row          // in order of first arrival
 	packets   int64
 	messages  int64
 	bundles   int64
@@ -198,7 +212,25 @@ func New(cfg Config, now time.Time) *Model {
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
 	}
-	return &Model{cfg: cfg, start: now, rows: make(map[Key]*row)}
+	m := &Model{cfg: cfg, start: now}
+	m.reset()
+	return m
+}
+
+func (m *Model) reset() {
+	m.rows, m.bySender = make(map[string]*row), make(map[Key]*row)
+	m.list = nil
+}
+
+// lookup finds the row named k.
+func (m *Model) lookup(k Key) *row {
+	if m.cfg.BySender {
+		return m.bySender[k]
+	}
+	if k.From != "" {
+		return nil
+	}
+	return m.rows[k.Address]
 }
 
 // Clear empties the table and its counts, as if the model were new at now.
@@ -206,8 +238,7 @@ func (m *Model) Clear(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.start = now
-	m.rows = make(map[Key]*row)
-	m.list = nil
+	m.reset()
 	m.packets, m.messages, m.bundles = 0, 0, 0
 	m.slots = slots{}
 	m.malformed, m.overflow = special{}, special{}
@@ -268,11 +299,12 @@ func (m *Model) addBundle(b *osc.Bundle, ev *format.Event, at int64, idx uint32)
 // addMessage counts one message; raw is the message's bytes.
 func (m *Model) addMessage(msg *osc.Message, ev *format.Event, raw []byte, at int64, idx uint32) {
 	m.messages++
-	key := Key{Address: msg.Address}
+	var r *row
 	if m.cfg.BySender {
-		key.From = ev.From
+		r = m.bySender[Key{Address: msg.Address, From: ev.From}]
+	} else {
+		r = m.rows[msg.Address]
 	}
-	r := m.rows[key]
 	if r == nil {
 		if len(m.list) >= m.cfg.MaxRows {
 			o := &m.overflow
@@ -283,8 +315,13 @@ func (m *Model) addMessage(msg *osc.Message, ev *format.Event, raw []byte, at in
 			m.slots.add(idx, 0, false)
 			return
 		}
-		r = &row{key: key}
-		m.rows[key] = r
+		r = &row{key: Key{Address: msg.Address}}
+		if m.cfg.BySender {
+			r.key.From = ev.From
+			m.bySender[r.key] = r
+		} else {
+			m.rows[msg.Address] = r
+		}
 		m.list = append(m.list, r)
 	}
 	v, numeric := r.addArgs(msg)
@@ -292,25 +329,59 @@ func (m *Model) addMessage(msg *osc.Message, ev *format.Event, raw []byte, at in
 	r.count++
 	r.lastAt = at
 	r.slots.add(idx, v, numeric)
-	r.addSender(ev.From)
-	if len(raw) <= MaxKeep {
-		r.msg = append(r.msg[:0], raw...)
-		r.msgText = r.msgText[:0]
-	} else {
-		r.msg = r.msg[:0]
-		r.msgText = appendArgsText(r.msgText[:0], msg.Args, MaxKeep)
+	if ev.From != r.lastFrom {
+		r.addSender(ev.From)
 	}
-	r.msgSize = len(raw)
-	r.pkt, r.pktSize = keep(r.pkt, ev.Raw), len(ev.Raw)
 	h := &r.hist[r.histN%History]
 	r.histN++
-	h.at, h.size, h.text = at, int32(len(raw)), false
-	if len(raw) <= historyBytes {
-		h.n = uint8(copy(h.data[:], raw))
-	} else {
+	h.at, h.size = at, int32(len(raw))
+	r.msgSize = len(raw)
+	switch {
+	case len(raw) <= historyBytes:
+		h.n, h.text = uint8(copy(h.data[:], raw)), false
+		r.lastBig = inHistory
+	case len(raw) <= MaxKeep:
+		r.msg = append(r.msg[:0], raw...)
+		r.lastBig = inMsg
+	default:
+		r.msgText = appendArgsText(r.msgText[:0], msg.Args, MaxKeep)
+		r.lastBig = cutText
+	}
+	if len(raw) > historyBytes {
 		m.text = appendArgsText(m.text[:0], msg.Args, historyBytes)
 		h.n, h.text = uint8(copy(h.data[:], m.text)), true
 	}
+	// The packet is the message itself unless it came in a bundle (or
+	// was too long to keep whole).
+	r.pktSize = len(ev.Raw)
+	r.pktOwn = len(ev.Raw) != len(raw) || len(raw) > MaxKeep
+	if r.pktOwn {
+		r.pkt = keep(r.pkt, ev.Raw)
+	}
+}
+
+// lastMsg returns the row's last message as it came, or nil when it was
+// longer than MaxKeep.
+func (r *row) lastMsg() []byte {
+	switch {
+	case r.count == 0:
+		return nil
+	case r.lastBig == inHistory:
+		h := &r.hist[(r.histN-1)%History]
+		return h.data[:h.n]
+	case r.lastBig == inMsg:
+		return r.msg
+	}
+	return nil
+}
+
+// lastPacket returns the first MaxKeep bytes of the packet the row's last
+// message came in.
+func (r *row) lastPacket() []byte {
+	if r.pktOwn {
+		return r.pkt
+	}
+	return r.lastMsg()
 }
 
 // addArgs takes the message's type tags and numeric values: a change of
@@ -370,9 +441,6 @@ func (r *row) addArgs(msg *osc.Message) (first float64, numeric bool) {
 }
 
 func (r *row) addSender(from string) {
-	if from == r.lastFrom && len(r.senders) > 0 {
-		return
-	}
 	r.lastFrom = from
 	for _, s := range r.senders {
 		if s == from {
@@ -405,14 +473,14 @@ func appendArgsText(dst []byte, args []osc.Arg, limit int) []byte {
 		}
 	}
 	if len(dst)-start > limit {
-		dst = cutText(dst[:start+limit-len("…")], start)
+		dst = cutUTF8(dst[:start+limit-len("…")], start)
 		dst = append(dst, "…"...)
 	}
 	return dst
 }
 
-// cutText drops a partial UTF-8 sequence at the end of b[start:].
-func cutText(b []byte, start int) []byte {
+// cutUTF8 drops a partial UTF-8 sequence at the end of b[start:].
+func cutUTF8(b []byte, start int) []byte {
 	for i := len(b) - 1; i >= start && i >= len(b)-3; i-- {
 		c := b[i]
 		if c < 0x80 {

@@ -465,3 +465,41 @@ func TestParseSort(t *testing.T) {
 		t.Errorf("speed: %v", err)
 	}
 }
+
+func BenchmarkRender10000(b *testing.B) {
+	m := New(Config{}, t0)
+	var evs []*format.Event
+	for i := range 10000 {
+		raw, _ := osc.AppendMessage(nil, &osc.Message{Address: fmt.Sprintf("/f/%05d", i), Args: []osc.Arg{osc.Float32(0.5)}})
+		p, _ := osc.Decode(raw)
+		evs = append(evs, &format.Event{Time: t0, From: me, Raw: raw, Packet: p})
+	}
+	for _, ev := range evs {
+		_ = m.Render(ev)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev := evs[i%len(evs)]
+		ev.Time = ev.Time.Add(time.Microsecond)
+		_ = m.Render(ev)
+		i++
+	}
+}
+
+func BenchmarkPrintText10000(b *testing.B) {
+	m := New(Config{}, t0)
+	var s Snapshot
+	for i := range 10000 {
+		raw, _ := osc.AppendMessage(nil, &osc.Message{Address: fmt.Sprintf("/f/%05d", i), Args: []osc.Arg{osc.Float32(0.5)}})
+		p, _ := osc.Decode(raw)
+		_ = m.Render(&format.Event{Time: t0, From: me, Raw: raw, Packet: p})
+	}
+	m.Snapshot(t0.Add(time.Second), &s)
+	pr := NewPrinter(PrintOptions{Location: time.UTC})
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = pr.AppendText(buf[:0], &s)
+	}
+}

@@ -94,6 +94,10 @@ const (
 	minLast = 10
 )
 
+// screenDigits is the significant digits of the table's MIN and MAX
+// (the detail pane shows six).
+const screenDigits = 3
+
 // layout fits the columns to width: ADDRESS as wide as the widest
 // address shown (up to half the width), LAST the rest; the least useful
 // columns go first when that leaves too little.
@@ -284,8 +288,8 @@ func (v *view) rowCells(st styles, r int32) ([ncols]string, *lipgloss.Style) {
 	c[colLast] = string(row.AppendLast(nil, &v.msg))
 	c[colCount] = strconv.FormatInt(row.Count, 10)
 	c[colRate] = strconv.FormatFloat(row.Rate, 'f', 1, 64)
-	c[colMin] = string(top.AppendNumbers(nil, &row.Min, row.Seen, row.NumArgs))
-	c[colMax] = string(top.AppendNumbers(nil, &row.Max, row.Seen, row.NumArgs))
+	c[colMin] = string(top.AppendNumbers(nil, &row.Min, row.Seen, row.NumArgs, screenDigits))
+	c[colMax] = string(top.AppendNumbers(nil, &row.Max, row.Seen, row.NumArgs, screenDigits))
 	c[colSpark] = sparkline(row)
 	c[colAge] = string(top.AppendAge(nil, row.Age))
 	c[colSenders] = strconv.Itoa(row.Senders)
@@ -403,7 +407,7 @@ func (v *view) detailLines(st styles, w, body int) []string {
 	if r.TypesChanged() {
 		types += st.mark.Render("  changed " + strconv.FormatInt(r.Changes, 10) + "× (was " + string(r.AppendPrevTypes(nil)) + ")")
 	}
-	add(types + "  min " + string(top.AppendNumbers(nil, &r.Min, r.Seen, r.NumArgs)) + "  max " + string(top.AppendNumbers(nil, &r.Max, r.Seen, r.NumArgs)))
+	add(types + "  min " + string(top.AppendNumbers(nil, &r.Min, r.Seen, r.NumArgs, 6)) + "  max " + string(top.AppendNumbers(nil, &r.Max, r.Seen, r.NumArgs, 6)))
 	senders := make([]string, 0, len(d.Senders))
 	for _, s := range d.Senders {
 		senders = append(senders, string(osc.AppendWord(nil, s)))

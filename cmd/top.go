@@ -106,7 +106,8 @@ stops; --json prints one JSON object a snapshot instead.`,
 			if o.Interval <= 0 {
 				return usageErrorf("--interval %v: want a duration above zero, such as 1s", o.Interval)
 			}
-			o.Screen = o.IO.IsStdoutTTY() && !interval && !o.JSON
+			// A dumb terminal cannot hold a full screen.
+			o.Screen = o.IO.IsStdoutTTY() && !interval && !o.JSON && env.Getenv("TERM") != "dumb"
 			if o.Screen {
 				if iostreams.IsTerminal(env.In) {
 					o.Keys = env.In

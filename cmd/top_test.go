@@ -17,27 +17,35 @@ import (
 	"github.com/oscli/oscli/internal/transport"
 )
 
-// top draws the full screen only when stdout is a terminal and neither
-// --interval nor --json asks for snapshots; off a terminal it prints a
-// snapshot every second unless told otherwise.
+// top draws the full screen only when stdout is a terminal (not a dumb
+// one) and neither --interval nor --json asks for snapshots; off a
+// terminal it prints a snapshot every second unless told otherwise.
 func TestTopScreenOrSnapshots(t *testing.T) {
 	for _, tt := range []struct {
 		tty      bool
+		term     string
 		args     []string
 		screen   bool
 		interval time.Duration
 	}{
-		{true, nil, true, time.Second},
-		{true, []string{"--interval", "2s"}, false, 2 * time.Second},
-		{true, []string{"--json"}, false, time.Second},
-		{false, nil, false, time.Second},
-		{false, []string{"--interval", "250ms"}, false, 250 * time.Millisecond},
+		{true, "xterm", nil, true, time.Second},
+		{true, "xterm", []string{"--interval", "2s"}, false, 2 * time.Second},
+		{true, "xterm", []string{"--json"}, false, time.Second},
+		{true, "dumb", nil, false, time.Second},
+		{false, "xterm", nil, false, time.Second},
+		{false, "xterm", []string{"--interval", "250ms"}, false, 250 * time.Millisecond},
 	} {
-		t.Run(fmt.Sprint(tt.tty, tt.args), func(t *testing.T) {
+		t.Run(fmt.Sprint(tt.tty, tt.term, tt.args), func(t *testing.T) {
 			ios, _, _, errb := iostreams.Test()
 			ios.SetStdoutTTY(tt.tty)
 			var got *topOptions
-			env := &Env{ios: ios, Getenv: func(string) string { return "" }, Clock: clock.Real, parseOnly: true,
+			getenv := func(k string) string {
+				if k == "TERM" {
+					return tt.term
+				}
+				return ""
+			}
+			env := &Env{ios: ios, Getenv: getenv, Clock: clock.Real, parseOnly: true,
 				parsed: func(o any) { got = o.(*topOptions) }}
 			if code := Run(context.Background(), env, append([]string{"top"}, tt.args...)); code != 0 || got == nil {
 				t.Fatalf("exit %d: %s", code, errb)

@@ -65,6 +65,11 @@ const MaxKeep = 1024
 // DefaultMaxRows is --max-rows' default.
 const DefaultMaxRows = 10000
 
+// MaxAddress is the longest address given a row: a longer one (a UDP
+// packet may carry a 64 KB address) is counted in the overflow row, so
+// that MaxRows bounds memory whatever the addresses.
+const MaxAddress = 1024
+
 // Key names a row: its address and, when rows are kept per sender, the
 // sender.
 type Key struct {
@@ -75,7 +80,8 @@ type Key struct {
 // Config configures a model.
 type Config struct {
 	// MaxRows bounds the rows (DefaultMaxRows when 0); the messages of
-	// addresses beyond it are counted in the overflow row.
+	// addresses beyond it, and of addresses longer than MaxAddress, are
+	// counted in the overflow row.
 	MaxRows int
 	// BySender keeps a row per address and sender.
 	BySender bool
@@ -306,7 +312,7 @@ func (m *Model) addMessage(msg *osc.Message, ev *format.Event, raw []byte, at in
 		r = m.rows[msg.Address]
 	}
 	if r == nil {
-		if len(m.list) >= m.cfg.MaxRows {
+		if len(m.list) >= m.cfg.MaxRows || len(msg.Address) > MaxAddress {
 			o := &m.overflow
 			o.count++
 			o.lastAt = at

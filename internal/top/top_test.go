@@ -201,6 +201,14 @@ func TestOverflow(t *testing.T) {
 	if r := rowOf(t, s, "/a/0"); r.Count != 2 {
 		t.Errorf("/a/0 count %d", r.Count)
 	}
+	// An address longer than MaxAddress never gets a row.
+	m = New(Config{}, t0)
+	f = feeder{t, m}
+	long := "/" + strings.Repeat("x", MaxAddress)
+	f.msg(0, me, long)
+	if s := snap(m, 0); len(s.Rows) != 0 || s.Overflow.Count != 1 || s.Overflow.Address != long {
+		t.Errorf("long address: rows %d overflow %d", len(s.Rows), s.Overflow.Count)
+	}
 }
 
 // Malformed packets have a row of their own with the last error and

@@ -133,8 +133,8 @@ func layout(width, addrWant int, bySender bool) [ncols]column {
 
 func (v *view) View() tea.View {
 	var view tea.View
+	// No window title: terminals cannot give the old one back.
 	view.AltScreen = true
-	view.WindowTitle = "oscli top " + v.cfg.Title
 	view.SetContent(v.render())
 	return view
 }

@@ -79,9 +79,11 @@ the clipboard (OSC 52, which most terminals and tmux take) and prints it
 again when top ends; q or Ctrl-C quits. Colour follows --color, NO_COLOR
 and CLICOLOR_FORCE, as dump's does.
 
-Not on a terminal (a pipe, a file, CI), or with --interval, top prints a
-plain-text table every --interval (1s by default) and a last one when it
-stops; --json prints one JSON object a snapshot instead.`,
+Not on a terminal (a pipe, a file, CI, TERM=dumb), or with --interval,
+top prints a plain-text table every --interval (1s by default) and a last
+one when it stops; --json prints one JSON object a snapshot instead.
+--max-rows bounds the rows (and memory); messages of further addresses,
+and of addresses longer than 1 KiB, are counted in an overflow row.`,
 		Example: `  oscli top                         # UDP 0.0.0.0:8000, full screen on a terminal
   oscli top 9000 --sort rate --filter '/avatar/parameters/*'
   oscli top --by-sender --proto tcp -p 3032

@@ -234,7 +234,7 @@ func (o *topOptions) runScreen(ctx context.Context, cancel context.CancelCauseFu
 			fmt.Fprintln(o.IO.Out, line)
 		}
 		if err != nil {
-			return fmt.Errorf("terminal: %w", err)
+			return fmt.Errorf("screen: %w", err)
 		}
 		return nil
 	}

@@ -71,6 +71,9 @@ type Program struct {
 	err  error
 	tty  io.Closer // the terminal opened for keys, if any
 	once sync.Once
+	// stuck says Stop gave up on the terminal: pr.err may still be
+	// written by the program's goroutine, so it is not read then.
+	stuck bool
 }
 
 // Start puts the screen up and returns at once; ctx ending (a signal, the
@@ -125,10 +128,15 @@ func Start(ctx context.Context, cfg Config) (*Program, error) {
 // Done is closed once the screen is down (the user quit, or Stop).
 func (pr *Program) Done() <-chan struct{} { return pr.done }
 
+// ErrStuck is Stop's error when the terminal did not take the output
+// that gives it back (a stalled SSH connection, a paused terminal).
+var ErrStuck = errors.New("the terminal did not take output; it may need 'reset'")
+
 // Stop takes the screen down, giving the terminal back as it was, and
 // returns the lines the user copied, for printing (where the terminal
-// did not take OSC 52, they are the only copy). It waits at most grace
-// on clk for a terminal that does not take output, then gives up on it.
+// did not take OSC 52, they are the only copy). A terminal that does not
+// take output is waited for at most grace on clk, then abandoned
+// (ErrStuck), so that a stop ends top whatever the terminal does.
 func (pr *Program) Stop(clk clock.Clock, grace time.Duration) (copied []string, err error) {
 	pr.once.Do(func() {
 		go pr.p.Quit()
@@ -138,12 +146,15 @@ func (pr *Program) Stop(clk clock.Clock, grace time.Duration) (copied []string, 
 		select {
 		case <-pr.done:
 		case <-expired:
-			pr.p.Kill()
-			<-pr.done
+			go pr.p.Kill()
+			pr.stuck = true
 		}
 		if pr.tty != nil {
 			_ = pr.tty.Close()
 		}
 	})
+	if pr.stuck {
+		return pr.v.copiedLines(), ErrStuck
+	}
 	return pr.v.copiedLines(), pr.err
 }

@@ -2,6 +2,7 @@ package topview
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -349,6 +350,71 @@ func TestProgramStopRestores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A terminal that takes no output (a stalled SSH connection) holds up
+// neither the model's Render, which the pipeline calls for every packet,
+// nor the stop: Stop gives up on it after the grace, on its clock.
+func TestStuckTerminal(t *testing.T) {
+	m := top.New(top.Config{}, t0)
+	stuck := &stuckWriter{started: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(stuck.release)
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	p, err := Start(t.Context(), Config{Model: m, Clock: clock.Real, Refresh: time.Millisecond, In: inR, Out: stuck, Width: 80, Height: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stuck.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the screen never wrote")
+	}
+	raw, _ := osc.AppendMessage(nil, &osc.Message{Address: "/a", Args: []osc.Arg{osc.Int32(1)}})
+	pk, _ := osc.Decode(raw)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100000 {
+			_ = m.Render(&format.Event{Time: time.Now(), From: me, Raw: raw, Packet: pk})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Render held up by a terminal that takes no output")
+	}
+	clk := clock.NewFake(t0)
+	stopped := make(chan error, 1)
+	go func() {
+		_, err := p.Stop(clk, time.Second)
+		stopped <- err
+	}()
+	if !clk.BlockUntil(1, 10*time.Second) {
+		t.Fatal("Stop does not wait on its clock")
+	}
+	clk.Advance(time.Second)
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, ErrStuck) {
+			t.Errorf("Stop: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop held up by the terminal past its grace")
+	}
+}
+
+// stuckWriter takes nothing until released.
+type stuckWriter struct {
+	once    sync.Once
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *stuckWriter) Write(p []byte) (int, error) {
+	s.once.Do(func() { close(s.started) })
+	<-s.release
+	return 0, io.ErrClosedPipe
 }
 
 type lockedBuffer struct {

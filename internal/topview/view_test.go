@@ -287,7 +287,7 @@ func TestEscapes(t *testing.T) {
 }
 
 // The view takes a snapshot every Refresh of its clock, not more often,
-// and none while paused.
+// and less often when there are many rows.
 func TestRefreshTick(t *testing.T) {
 	w := newWorld(t, false, 100, 16)
 	cmd := w.v.Init()
@@ -305,6 +305,14 @@ func TestRefreshTick(t *testing.T) {
 	w.clk.Advance(time.Nanosecond)
 	if _, ok := (<-got).(refreshMsg); !ok {
 		t.Fatal("no refresh after Refresh")
+	}
+	// With many rows, snapshots come less often: 50 µs a row.
+	for i := range 4000 {
+		w.send(me, fmt.Sprintf("/r/%d", i))
+	}
+	w.update(refreshMsg{})
+	if w.v.every != 200*time.Millisecond {
+		t.Errorf("refresh every %v with 4000 rows, want 200ms", w.v.every)
 	}
 }
 

@@ -17,7 +17,8 @@ const module = "github.com/oscli/oscli"
 // uses cobra and the YAML parser; only iostreams and format touch colour
 // and TTY libraries; only transport and zeroconf use x/net; only oscquery
 // and transport (ws://) use coder/websocket; only zeroconf pion/mdns and
-// x/sys; nothing in internal/ imports cmd;
+// x/sys; only topview the Charm libraries (Bubble Tea, Lip Gloss);
+// nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
@@ -38,6 +39,8 @@ func TestLayering(t *testing.T) {
 		"oscquery":  {"match", "osc", "termsafe"},
 		"zeroconf":  {"clock"},
 		"tap":       {"clock", "filter", "osc", "transport"},
+		"top":       {"clock", "format", "osc"},
+		"topview":   {"clock", "hexdump", "match", "osc", "termsafe", "top"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {
@@ -85,6 +88,10 @@ func TestLayering(t *testing.T) {
 				// The mDNS responder and SO_REUSEPORT: multicast DNS only.
 				if name != "zeroconf" {
 					t.Errorf("internal/%s imports %s; only zeroconf may", name, imp)
+				}
+			case strings.HasPrefix(imp, "charm.land/"), strings.HasPrefix(imp, "github.com/charmbracelet/"):
+				if name != "topview" {
+					t.Errorf("internal/%s imports %s; only topview may (the Charm libraries draw top's screen)", name, imp)
 				}
 			case strings.Contains(imp, "fatih/color"), strings.Contains(imp, "go-isatty"):
 				if name != "iostreams" && name != "format" {

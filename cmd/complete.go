@@ -29,6 +29,10 @@ func enumValues(command, flag string) []string {
 		return []string{"auto", "always", "never"}
 	case "time":
 		return []string{"local", "utc", "unix", "rel", "none"}
+	case "sort":
+		if command == "top" {
+			return []string{"address", "rate", "recent", "count"}
+		}
 	case "proto":
 		if command == "dump" || command == "tap" {
 			return []string{"udp", "tcp", "unix", "ws"}
@@ -37,7 +41,7 @@ func enumValues(command, flag string) []string {
 	case "to-framing":
 		return []string{"slip", "len"}
 	case "framing":
-		if command == "dump" || command == "tap" {
+		if command == "dump" || command == "tap" || command == "top" {
 			return []string{"auto", "slip", "len"}
 		}
 		return []string{"slip", "len"}

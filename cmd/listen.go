@@ -166,7 +166,22 @@ type listenRun struct {
 	// still shows is counted); it returns lines for stderr after the
 	// summary.
 	Served func() []string
+	// Stopped, when set, is called once the listener has stopped and the
+	// pipeline has shown its last packet, before the summary: top prints
+	// its last snapshot, or gives the terminal back, here. Its error ends
+	// the run (after the summary) unless the run has one already.
+	Stopped func() error
 }
+
+// stopCause ends a listening run for a reason of the command's own (top's
+// q key, its snapshots failing to print): the summary says "stopped by"
+// its reason, and err, when set, is the run's error.
+type stopCause struct {
+	reason string
+	err    error
+}
+
+func (c *stopCause) Error() string { return c.reason }
 
 // run listens, feeds the pipeline until something stops it (a signal,
 // --count, --timeout, an output, record or listener error), then writes
@@ -256,6 +271,10 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		more = r.Served()
 	}
 	st, err := p.Close()
+	var stoppedErr error
+	if r.Stopped != nil {
+		stoppedErr = r.Stopped()
+	}
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.
 	if afterCtrlC(ctx, o.IO) {
@@ -288,6 +307,12 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		return fmt.Errorf("write output: %w", err)
 	case serveErr != nil:
 		return serveErr
+	}
+	if own := (*stopCause)(nil); errors.As(context.Cause(ctx), &own) && own.err != nil {
+		return own.err
+	}
+	if stoppedErr != nil {
+		return stoppedErr
 	}
 	if context.Cause(ctx) == errListenTimeout && o.Count > 0 && st.Packets < int64(o.Count) {
 		// -n 1 --timeout 5s in a script: no packet is an outcome to see.
@@ -331,11 +356,16 @@ var (
 // output error", "a listener error", or "interrupt" (a cancel without a
 // signal).
 func (o *listenOptions) stopReason(ctx context.Context, err, serveErr error) string {
-	var sc *signalCause
+	var (
+		sc  *signalCause
+		own *stopCause
+	)
 	cause := context.Cause(ctx)
 	switch {
 	case errors.As(cause, &sc):
 		return sc.Error()
+	case errors.As(cause, &own):
+		return own.reason
 	case cause == errListenTimeout:
 		return "--timeout " + o.Timeout.String()
 	case cause == errPipelineStop:

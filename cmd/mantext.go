@@ -117,6 +117,17 @@ error for the commands that read it; version, help and completion do not.`),
 			},
 			seeAlso: []string{"oscli-json(5)"},
 		},
+		"oscli top": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "top stopped by q, Ctrl-C, SIGTERM or SIGHUP, after --count packets, or at --timeout when no --count was given; the summary on stderr says which",
+					"1", "runtime failure: the socket cannot be opened, the terminal cannot be read, or stdout failed or stayed blocked 1 s after the stop (a snapshot not written); or --timeout passed before --count packets came",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-dump(1)"},
+		},
 		"oscli send": {
 			exit: []roff.Block{
 				roff.DL(

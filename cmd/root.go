@@ -125,7 +125,7 @@ value is a usage error.`,
 
 // runCommands are the commands that do oscli's work, in the order help
 // lists them.
-var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "tap", "query", "serve", "browse"}
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "top", "tap", "query", "serve", "browse"}
 
 // newRootFor builds the command tree for a command line. When its first
 // word names a command of runCommands, the tree holds that command alone:
@@ -163,6 +163,8 @@ func newSubcommand(env *Env, name string) *cobra.Command {
 		return newBrowseCmd(env, parseOnly[browseOptions](env))
 	case "tap":
 		return newTapCmd(env, parseOnly[tapOptions](env))
+	case "top":
+		return newTopCmd(env, parseOnly[topOptions](env))
 	}
 	panic("oscli: no command " + name)
 }

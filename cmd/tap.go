@@ -137,6 +137,7 @@ this host hear them).`,
 	}
 	fs := c.Flags()
 	o.listenOptions.register(fs, "packets printed (replies included)")
+	o.addAdvertise(fs, "tap")
 	o.showOptions.register(fs, tapShowHelp, true)
 	fs.StringArrayVar(&o.only, "only", nil, "forward only packets with an address matching `PATTERN` (repeatable); printing is --filter's")
 	fs.StringArrayVar(&o.drop, "drop", nil, "do not forward packets with an address matching `PATTERN` (repeatable); they are still printed")

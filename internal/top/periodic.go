@@ -45,7 +45,11 @@ type PeriodicConfig struct {
 func StartPeriodic(m *Model, c PeriodicConfig) *Periodic {
 	p := &Periodic{m: m, clk: c.Clock, every: c.Every, w: c.Out, json: c.JSON, pr: NewPrinter(c.Print), onErr: c.OnError}
 	p.next = c.Clock.Now().Add(c.Every)
-	p.t = c.Clock.AfterFunc(c.Every, p.tick)
+	// The timer is kept before it is set: a short interval's first tick
+	// may come before AfterFunc returns, and it resets p.t.
+	p.t = c.Clock.AfterFunc(time.Hour, p.tick)
+	p.t.Stop()
+	p.t.Reset(c.Every)
 	return p
 }
 
@@ -64,9 +68,9 @@ func (p *Periodic) tick() {
 		return
 	}
 	// On the interval's grid from the start; ticks missed (a stalled
-	// output) are skipped, not caught up.
-	for !p.next.After(now) {
-		p.next = p.next.Add(p.every)
+	// output) are skipped, not caught up, in one step however many.
+	if !p.next.After(now) {
+		p.next = p.next.Add((now.Sub(p.next)/p.every + 1) * p.every)
 	}
 	p.t.Reset(p.next.Sub(now))
 }

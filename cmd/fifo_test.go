@@ -3,6 +3,7 @@
 package cmd
 
 import (
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -79,5 +80,71 @@ func TestDumpStopsWithBlockedRecord(t *testing.T) {
 		"oscli: error: record " + fifo + " blocked: up to 1 packet not recorded (gave up 1s after the stop)\n"
 	if r.code != 1 || !strings.HasSuffix(r.err, want) || !strings.Contains(out.String(), "/1/fader f:0.5") {
 		t.Fatalf("%d\nstdout:\n%s\nstderr:\n%s\nwant suffix\n%s", r.code, out.String(), r.err, want)
+	}
+}
+
+// serve --save to a FIFO writes the tree into it: the FIFO is not
+// replaced by a regular file (as a rename over it would), and the reader
+// gets the tree. (/dev/stdout, /dev/full: the same, a device.)
+func TestServeSavesIntoFIFO(t *testing.T) {
+	fifo := t.TempDir() + "/tree"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFO:", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- string(b)
+	}()
+	srv := start(t, nil, "serve", "--learn", "--save", fifo, "-H", "127.0.0.1", "-p", "0", "-n", "1", "--time", "none")
+	if r := run(t, "", nil, "send", srv.addr, "/a", "i:1"); r.code != 0 {
+		t.Fatalf("send: %s", r.err)
+	}
+	if r := srv.wait(t); r.code != 0 {
+		t.Fatalf("serve: %d %s", r.code, r.err)
+	}
+	select {
+	case tree := <-got:
+		if !strings.Contains(tree, `"FULL_PATH": "/a"`) {
+			t.Errorf("the FIFO's reader got %q", tree)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("nothing was written into the FIFO")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("--save replaced the FIFO: %v %v", fi.Mode(), err)
+	}
+}
+
+// serve --save through a symbolic link writes the file it points to and
+// keeps the link (/dev/stdout is one, to /proc/self/fd/1: a rename over
+// it replaced it with a regular file).
+func TestServeSavesThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target, link := dir+"/tree.json", dir+"/link.json"
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlink:", err)
+	}
+	srv := start(t, nil, "serve", "--learn", "--save", link, "-H", "127.0.0.1", "-p", "0", "-n", "1", "--time", "none")
+	if r := run(t, "", nil, "send", srv.addr, "/a", "i:1"); r.code != 0 {
+		t.Fatalf("send: %s", r.err)
+	}
+	if r := srv.wait(t); r.code != 0 {
+		t.Fatalf("serve: %d %s", r.code, r.err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("--save replaced the link: %v %v", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); !strings.Contains(string(b), `"FULL_PATH": "/a"`) {
+		t.Errorf("the link's file holds %q", b)
 	}
 }

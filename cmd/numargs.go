@@ -43,8 +43,14 @@ func protectNumbers(root *cobra.Command, args []string) []string {
 		}
 		return nil
 	}
+	// The words that name the command: "set" is "query set", whose
+	// "query" is no positional word either.
+	var names []string
+	for p := c; p != root; p = p.Parent() {
+		names = append([]string{p.Name()}, names...)
+	}
 	var flags, pos []string
-	seenCmd, inMessage, protected := false, false, false
+	named, inMessage, protected := 0, false, false
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		switch {
@@ -60,18 +66,18 @@ func protectNumbers(root *cobra.Command, args []string) []string {
 				i++
 				flags = append(flags, args[i])
 			}
-		case !seenCmd && w == c.Name():
-			seenCmd = true
+		case named < len(names) && w == names[named]:
+			named++
 		default:
 			pos = append(pos, w)
 			inMessage = inMessage || strings.HasPrefix(w, "/") || w == "-"
 		}
 	}
-	if !protected || !seenCmd {
+	if !protected || named < len(names) {
 		return args
 	}
 	out := make([]string, 0, len(args)+2)
-	out = append(out, c.Name())
+	out = append(out, names...)
 	out = append(out, flags...)
 	out = append(out, "--")
 	return append(out, pos...)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
+	"github.com/oscli/oscli/internal/oscquery"
 )
 
 // vrchat is an OSCQuery server that behaves as VRChat's does, not as the
@@ -338,6 +339,46 @@ func TestQueryBadServers(t *testing.T) {
 	}
 }
 
+// Servers that are not OSCQuery at all are named so, in oscli's words:
+// a TCP server that closes without answering (an OSC TCP port), one
+// that answers something other than HTTP, an HTTP server without the
+// root every OSCQuery server has (oscli dump ws://:PORT/osc).
+func TestQueryNotOSCQuery(t *testing.T) {
+	raw := func(answer string) string {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Read(make([]byte, 4096))
+				c.Write([]byte(answer))
+				c.Close()
+			}
+		}()
+		return "http://" + ln.Addr().String()
+	}
+	silent, ssh := raw(""), raw("SSH-2.0-OpenSSH_9.6\r\n")
+	ws := start(t, nil, "dump", "ws://127.0.0.1:0/osc")
+	wsURL := "http://" + strings.TrimPrefix(ws.addr, "ws://")
+	wsURL = strings.TrimSuffix(wsURL, "/osc")
+	for _, tt := range []struct{ url, err, hint string }{
+		{silent, "oscli: error: cannot reach " + silent + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{ssh, "oscli: error: cannot reach " + ssh + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{wsURL, "oscli: error: " + wsURL + "/ answered 404 Not Found for the root address /: not an OSCQuery server\n", "oscli: hint: is this an OSCQuery server? its OSC port is another one"},
+	} {
+		r := run(t, "", nil, "query", tt.url)
+		if r.code != 1 || !strings.HasPrefix(r.err, tt.err+tt.hint) {
+			t.Errorf("query %s: %d\n%s\nwant\n%s%s", tt.url, r.code, r.err, tt.err, tt.hint)
+		}
+	}
+}
+
 // needPython finds Debian's python3 with its websockets module (apt's
 // python3-websockets), the independent client oscli serve is tested
 // against. Without them the test skips, unless OSCLI_REQUIRE_PEERS=1.
@@ -523,5 +564,120 @@ func TestQueryWatchFollowsPathAdded(t *testing.T) {
 	}
 	if r := w.wait(t); r.out != srv.addr+"  "+path+" f:0.5\n" || r.code != 0 {
 		t.Errorf("watch: %d %q %s", r.code, r.out, r.err)
+	}
+}
+
+// serve --save to a file it cannot write is refused when serve starts,
+// not after a session of learning is lost at the stop.
+func TestServeRefusesUnwritableSave(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ save, err string }{
+		{dir + "/none/tree.json", "oscli: error: --save " + dir + "/none/tree.json: no such file or directory\n"},
+		{dir, "oscli: error: --save " + dir + ": is a directory\n"},
+	} {
+		bg := launch(t, clock.Real, nil, "serve", "--learn", "--save", tt.save, "-H", "127.0.0.1", "-p", "0")
+		select {
+		case r := <-bg.done:
+			if r.code != 1 || r.err != tt.err {
+				t.Errorf("--save %s: %d %q, want 1 %q", tt.save, r.code, r.err, tt.err)
+			}
+		case <-bg.ready:
+			t.Errorf("--save %s: serve started", tt.save)
+			bg.cancel()
+			<-bg.done
+		case <-time.After(10 * time.Second):
+			t.Fatalf("--save %s: neither refused nor serving after 10s", tt.save)
+		}
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 0 {
+		t.Errorf("left behind: %v", names)
+	}
+}
+
+// watch stopped while it fetches an address a PATH_ADDED named says
+// nothing of that fetch: it was the stop that ended it, not the server
+// ("warning: PATH_ADDED /new/0: cannot reach …: SIGINT").
+func TestQueryWatchStopDuringPathAdded(t *testing.T) {
+	qs := oscquery.NewServer(nil, oscquery.ServerConfig{Learn: true})
+	fetching := make(chan struct{}, 1)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/new/") && r.URL.RawQuery == "" {
+			select {
+			case fetching <- struct{}{}:
+			default:
+			}
+			<-r.Context().Done() // answers only when watch has gone
+			return
+		}
+		qs.ServeHTTP(w, r)
+	})}
+	go hs.Serve(ln)
+	t.Cleanup(func() { qs.Close(); hs.Close() })
+	w := launch(t, clock.Real, nil, "query", "watch", "http://"+ln.Addr().String(), "--time", "none")
+	w.stderr.waitFor(t, func(out string) bool { return strings.Contains(out, "oscli: listening to 0 addresses on ws://") })
+	// The server counts a WebSocket client once its handshake is done,
+	// which the client may see first: new addresses until one is fetched.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		qs.Apply(&osc.Message{Address: fmt.Sprintf("/new/%d", i), Args: []osc.Arg{osc.Float32(1)}})
+		select {
+		case <-fetching:
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no PATH_ADDED fetch within 10s")
+			}
+			continue
+		}
+		break
+	}
+	w.cancel()
+	r := w.wait(t)
+	if strings.Contains(r.err, "warning") {
+		t.Errorf("watch stopped during a fetch warned:\n%s", r.err)
+	}
+}
+
+// A TREE.json serve cannot answer for as written is refused, one line,
+// exit 2: a name in CONTENTS that is empty or holds '/' (its address
+// could not be asked for), a FULL_PATH that is not where the node is
+// (queries, values and LISTEN would name two addresses for one node).
+func TestServeRefusesIncoherentTree(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ tree, err string }{
+		{`{"FULL_PATH":"/","CONTENTS":{"a/b":{"TYPE":"i"}}}`, `CONTENTS of / holds "a/b": a name holds no '/' (nest a node in another)`},
+		{`{"FULL_PATH":"/","CONTENTS":{"x":{"CONTENTS":{"":{"TYPE":"i"}}}}}`, `CONTENTS of /x holds "": an empty name`},
+		{`{"FULL_PATH":"/","CONTENTS":{"a":{"FULL_PATH":"/zzz","TYPE":"i"}}}`, `the node at /a has FULL_PATH "/zzz"`},
+		{`{"FULL_PATH":"/a//b","TYPE":"i"}`, `FULL_PATH "/a//b" is not an OSC address`},
+	} {
+		name := dir + "/tree.json"
+		if err := os.WriteFile(name, []byte(tt.tree), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bg := launch(t, clock.Real, nil, "serve", name, "-H", "127.0.0.1", "-p", "0")
+		select {
+		case r := <-bg.done:
+			if want := "oscli: error: " + name + ": " + tt.err + "\n"; r.code != 2 || r.err != want {
+				t.Errorf("%s: %d %q, want 2 %q", tt.tree, r.code, r.err, want)
+			}
+		case <-bg.ready:
+			t.Errorf("%s: served", tt.tree)
+			bg.cancel()
+			<-bg.done
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: neither refused nor serving after 10s", tt.tree)
+		}
+	}
+	// A container's FULL_PATH may end in '/'; a subtree is placed at its
+	// FULL_PATH, and a node in it without a FULL_PATH is where CONTENTS
+	// puts it (/a/c, not /c).
+	name := dir + "/ok.json"
+	os.WriteFile(name, []byte(`{"FULL_PATH":"/a/","CONTENTS":{"b":{"FULL_PATH":"/a/b","TYPE":"i"},"c":{"TYPE":"f"}}}`), 0o644)
+	srv := start(t, nil, "serve", name, "-H", "127.0.0.1", "-p", "0")
+	if r := run(t, "", nil, "query", "http://"+srv.addr, "/a", "--json"); r.code != 0 || !strings.Contains(r.out, `"FULL_PATH":"/a/c"`) || !strings.Contains(r.out, `{"FULL_PATH":"/a",`) {
+		t.Errorf("query /a: %s %s", r.out, r.err)
 	}
 }

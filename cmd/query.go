@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -335,13 +336,14 @@ func queryError(err error) error {
 	var (
 		re *oscquery.RequestError
 		be *oscquery.BodyError
+		se *oscquery.StatusError
 	)
 	switch {
 	case errors.As(err, &re) && re.Timeout > 0:
 		return &hintError{err: err, hint: "a slow server may need a longer --timeout"}
 	case errors.As(err, &re):
 		return &hintError{err: err, hint: "is the application running, and is this its OSCQuery (HTTP) port? VRChat's changes at every start"}
-	case errors.As(err, &be):
+	case errors.As(err, &be), errors.As(err, &se) && se.Code == http.StatusNotFound && se.Path == "/":
 		return &hintError{err: err, hint: "is this an OSCQuery server? its OSC port is another one"}
 	case oscquery.NotFound(err):
 		return &hintError{err: err, hint: "'oscli query URL' lists the addresses there are"}

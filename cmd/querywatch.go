@@ -303,6 +303,9 @@ func (w *watcher) stream(ctx context.Context, hi *oscquery.HostInfo, root *oscqu
 			}
 			n, _, err := w.o.Client.Node(ctx, path)
 			if err != nil {
+				if ctx.Err() != nil {
+					return how, nil // the stop ended the fetch
+				}
 				fprintSafe(w.o.IO.ErrOut, "oscli: warning: %s %s: %v\n", msg.Command, path, err)
 				continue
 			}

@@ -88,7 +88,8 @@ warning on stderr, once per address. Listeners get the message.
 --learn starts from an empty tree (or TREE.json) and adds every address
 a message arrives at, with its type tags (another type becomes an
 OVERLOADS entry) and the range of the numbers seen, and tells WebSocket
-clients (PATH_ADDED). --save FILE writes the tree when serve stops, so a
+clients (PATH_ADDED). --save FILE writes the tree when serve stops (a
+FILE serve cannot write is refused as it starts), so a
 device you do not own can be captured once and mocked after:
 'oscli serve --learn --save dev.json' while the device (or 'oscli
 replay') sends, then 'oscli serve dev.json'.
@@ -180,7 +181,10 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 }
 
 // loadTree reads TREE.json. A tree whose root is not "/" (a subtree
-// saved from 'query URL /path --json') is placed at its FULL_PATH.
+// saved from 'query URL /path --json') is placed at its FULL_PATH. Every
+// node must be where its FULL_PATH says (a '/' at the end of a
+// container's aside), and every name an address part, or queries,
+// values and LISTEN would name two addresses for one node, or none.
 func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 	data, err := readFileMax(name, lim.MaxBody, "the most an OSCQuery tree may be")
 	if err != nil {
@@ -194,15 +198,28 @@ func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 	if err != nil {
 		return nil, usageErrorf("%s: %v", name, err)
 	}
-	if n.FullPath == "/" {
-		return n, nil
+	at := "/"
+	if n.FullPath != "/" {
+		parts := splitPath(n.FullPath)
+		if n.FullPath == "" || n.FullPath[0] != '/' || strings.Contains(strings.TrimSuffix(n.FullPath, "/"), "//") || len(parts) == 0 {
+			return nil, usageErrorf("%s: FULL_PATH %q is not an OSC address", name, n.FullPath)
+		}
+		// Read again from there: a node below without a FULL_PATH of
+		// its own is where its place in CONTENTS puts it.
+		at = "/" + strings.Join(parts, "/")
+		if n, err = oscquery.ParseNode(data, at, lim); err != nil {
+			return nil, usageErrorf("%s: %v", name, err)
+		}
 	}
-	if n.FullPath == "" || n.FullPath[0] != '/' {
-		return nil, usageErrorf("%s: FULL_PATH %q is not an OSC address", name, n.FullPath)
+	if err := coherentTree(n, at); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	if at == "/" {
+		return n, nil
 	}
 	root := &oscquery.Node{FullPath: "/", Access: oscquery.AccessNone, Contents: map[string]*oscquery.Node{}}
 	cur := root
-	parts := splitPath(n.FullPath)
+	parts := splitPath(at)
 	for i, p := range parts {
 		if i == len(parts)-1 {
 			cur.Contents[p] = n
@@ -213,6 +230,29 @@ func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 		cur = next
 	}
 	return root, nil
+}
+
+// coherentTree checks that n, placed at the address at, and every node
+// below it are where their FULL_PATH says, and that every name in
+// CONTENTS is an address part; a FULL_PATH ending in '/' loses it.
+func coherentTree(n *oscquery.Node, at string) error {
+	if fp := n.FullPath; fp != at && (at == "/" || fp != at+"/") {
+		return fmt.Errorf("the node at %s has FULL_PATH %q", at, fp)
+	}
+	n.FullPath = at
+	for _, name := range n.Names() {
+		c := n.Contents[name]
+		switch {
+		case name == "":
+			return fmt.Errorf("CONTENTS of %s holds \"\": an empty name", at)
+		case strings.Contains(name, "/"):
+			return fmt.Errorf("CONTENTS of %s holds %q: a name holds no '/' (nest a node in another)", at, name)
+		}
+		if err := coherentTree(c, joinOSC(at, name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // splitPath splits an OSC address into its parts, empty ones left out.
@@ -283,6 +323,14 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		if root, err = loadTree(o.Tree, lim); err != nil {
 			return err
 		}
+	}
+	var save *saveFile
+	if o.Save != "" {
+		var err error
+		if save, err = openSave(o.Save); err != nil {
+			return err
+		}
+		defer save.abandon()
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -385,8 +433,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s, %d %s set, %d refused\n", reason,
 		pipeline.Summary(st, l.Stats(), o.OSCProto == transport.TCP), set, pipeline.Plural(set, "value", "values"), bad)
 	var saveErr error
-	if o.Save != "" {
-		saveErr = saveTree(o.Save, srv.Tree())
+	if save != nil {
+		saveErr = save.write(srv.Tree())
 	}
 	switch {
 	case perr != nil:
@@ -415,18 +463,64 @@ func applyElem(p osc.Packet, srv *oscquery.Server, set, bad *int, w *warnOnce) {
 	}
 }
 
-// saveTree writes the tree to a file: a temporary file then a rename, so
-// a crash never leaves half a tree.
-func saveTree(name string, data []byte) error {
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fileError("--save", name, err)
+// saveFile is --save's file, opened when serve starts (as dump opens
+// --record's), so that a path serve cannot write is refused before a
+// session of learning, not lost at its end. A regular file (or none yet)
+// is written as a temporary file then renamed, so a crash never leaves
+// half a tree; anything else (a symbolic link such as /dev/stdout, a
+// FIFO, a device) is written through, never replaced.
+type saveFile struct {
+	name string
+	f    *os.File
+	tmp  string // the temporary file; "" when f is name itself
+}
+
+func openSave(name string) (*saveFile, error) {
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return nil, fileError("--save", name, err)
+		}
+		return &saveFile{name: name, f: f}, nil
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return fileError("--save", name, err)
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fileError("--save", name, err)
+	}
+	return &saveFile{name: name, f: f, tmp: tmp}, nil
+}
+
+// write writes the tree and closes the file.
+func (s *saveFile) write(data []byte) error {
+	_, err := s.f.Write(data)
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	s.f = nil
+	if err == nil && s.tmp != "" {
+		err = os.Rename(s.tmp, s.name)
+	}
+	if err != nil {
+		if s.tmp != "" {
+			os.Remove(s.tmp)
+		}
+		return fileError("--save", s.name, err)
 	}
 	return nil
+}
+
+// abandon closes a file not written (serve failed before it served),
+// leaving no temporary file behind.
+func (s *saveFile) abandon() {
+	if s.f == nil {
+		return
+	}
+	s.f.Close()
+	s.f = nil
+	if s.tmp != "" {
+		os.Remove(s.tmp)
+	}
 }
 
 func isWildcardHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }

@@ -63,17 +63,26 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
+	if e.Code == http.StatusNotFound && e.Path == "/" {
+		// Every OSCQuery server has the root.
+		return fmt.Sprintf("%s answered 404 Not Found for the root address /: not an OSCQuery server", e.URL)
+	}
 	if e.Code == http.StatusNotFound {
 		return fmt.Sprintf("%s: no such path (404 from %s)", e.Path, e.URL)
 	}
 	return fmt.Sprintf("%s answered %d %s", e.URL, e.Code, http.StatusText(e.Code))
 }
 
-// NotFound reports whether err is a 404 for an OSC address.
+// NotFound reports whether err is a 404 for an OSC address other than
+// the root (a server without the root is not an OSCQuery server).
 func NotFound(err error) bool {
 	var se *StatusError
-	return errors.As(err, &se) && se.Code == http.StatusNotFound
+	return errors.As(err, &se) && se.Code == http.StatusNotFound && se.Path != "/"
 }
+
+// ErrNoHTTP is a server that closed the connection, or answered
+// something other than HTTP: not an OSCQuery server (an OSC TCP port).
+var ErrNoHTTP = errors.New("no HTTP answer")
 
 // BodyError is an answer whose body is not what OSCQuery promises.
 type BodyError struct {
@@ -140,6 +149,9 @@ func (c *Client) get(ctx context.Context, path, attr string) (*answer, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		if ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "malformed HTTP")) {
+			return nil, &RequestError{URL: u, Err: ErrNoHTTP}
+		}
 		return nil, c.requestError(ctx, u, err)
 	}
 	defer resp.Body.Close()

@@ -1,14 +1,26 @@
 package oscquery
 
 import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/oscli/oscli/internal/osc"
 )
@@ -172,7 +184,16 @@ func TestCheck(t *testing.T) {
 		{"/color", ok(osc.Float32(1), osc.Float32(0), osc.Float32(0), osc.Float32(1)), "", "ffff"},
 		{"/color", ok(osc.Int32(255), osc.Int32(0), osc.Int32(0), osc.Int32(256)), "/color: takes 1 value (TYPE r), got 4 values (iiii)", ""},
 		{"/go", ok(osc.Impulse()), "", "I"},
+		// NaN is within no range; int64s are compared as integers, not
+		// as float64s that round them.
+		{"/distance", ok(osc.Float32(float32(math.NaN())), osc.Float32(1)), "/distance: value 1: f:NaN is not a number, outside RANGE 0.0..10.0", ""},
+		{"/distance", ok(osc.Float32(1), osc.Float32(float32(math.Inf(1)))), "/distance: value 2: f:Inf is above MAX 987.0", ""},
+		{"/h", ok(osc.Int64(math.MaxInt64)), "/h: value 1: h:9223372036854775807 is above MAX 9223372036854775806", ""},
+		{"/h", ok(osc.Int64(math.MaxInt64 - 1)), "", "h"},
+		{"/h", ok(osc.Int64(-math.MaxInt64)), "/h: value 1: h:-9223372036854775807 is below MIN -9223372036854775806", ""},
 	}
+	root.Contents["h"] = &Node{FullPath: "/h", Type: "h", Access: AccessReadWrite,
+		Range: []any{map[string]any{"MIN": json.Number("-9223372036854775806"), "MAX": json.Number("9223372036854775806")}}}
 	for _, tt := range tests {
 		sig, err := root.Find(tt.path).Check(tt.args)
 		got := ""
@@ -318,6 +339,14 @@ func TestServerLearn(t *testing.T) {
 	if root.Count() != 5 {
 		t.Errorf("%d nodes", root.Count())
 	}
+	// A container learned on the way that turns out to take values (as
+	// /1/fader1 and /1/fader1/z do) takes them.
+	if _, err := s.Apply(&osc.Message{Address: "/synth/1", Args: []osc.Arg{osc.Int32(2)}}); err != nil {
+		t.Errorf("/synth/1 i:2: %v", err)
+	}
+	if r := Describe(s.Root().Find("/synth/1"), 0); r.Value != "i:2" || r.Types != "i" || r.Access != "rw" {
+		t.Errorf("/synth/1: %+v", r)
+	}
 	// Bounded: no more than MaxNodes.
 	small := NewServer(nil, ServerConfig{Learn: true, Limits: Limits{MaxNodes: 3}})
 	for _, a := range []string{"/a", "/b", "/c", "/d"} {
@@ -422,5 +451,120 @@ func BenchmarkServerApply(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A WebSocket client's LISTENs are kept only for addresses the tree has:
+// a client that asked for 100,000 made-up paths of 64 KiB each held
+// gigabytes of the server's memory.
+func TestServerListenOnlyKnownPaths(t *testing.T) {
+	s := testServer(t, false)
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	defer s.Close()
+	base, _ := parseTestURL(hs.URL)
+	c := &Client{Base: base}
+	ctx := context.Background()
+	st, err := c.OpenStream(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 100 {
+		if err := st.Listen(ctx, fmt.Sprintf("/made/up/%d/%s", i, strings.Repeat("x", 1000))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Listen(ctx, "/bar/"); err != nil {
+		t.Fatal(err)
+	}
+	// Commands are read in order: once the last is taken, all are.
+	listens := func() map[string]bool {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		for cl := range s.clients {
+			return maps.Clone(cl.listens)
+		}
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !listens()["/bar"] {
+		if time.Now().After(deadline) {
+			t.Fatalf("LISTEN /bar/ not taken within 10s: %d listens", len(listens()))
+		}
+		runtime.Gosched()
+	}
+	if l := listens(); len(l) != 1 {
+		t.Errorf("%d listens kept, want 1 (/bar)", len(l))
+	}
+}
+
+// A server that closes the WebSocket is named with its status as a
+// number and its reason, not the library's Go names (StatusCode(4000),
+// StatusInternalError).
+func TestStreamCloseStatus(t *testing.T) {
+	for _, tt := range []struct {
+		code   websocket.StatusCode
+		reason string
+		want   string
+	}{
+		{4000, "bye", `closed the WebSocket (status 4000: "bye")`},
+		{websocket.StatusInternalError, "", `closed the WebSocket (status 1011, internal error)`},
+		{websocket.StatusGoingAway, "", `closed the WebSocket (status 1001, going away)`},
+	} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			c.Close(tt.code, tt.reason)
+		}))
+		base, _ := parseTestURL(hs.URL)
+		st, err := (&Client{Base: base}).OpenStream(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Next(context.Background())
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("%d: %v, want …%s", tt.code, err, tt.want)
+		}
+		st.Close()
+		hs.Close()
+	}
+}
+
+// A server that closes the connection inside a message is an error, not
+// a message: the WebSocket library ends the message with io.EOF, as if
+// it were whole, when the connection ends where its payload was due.
+func TestStreamCutMessage(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		c.Write([]byte{0x82, 12}) // a binary message of 12 bytes, none of them sent
+	}()
+	base, _ := parseTestURL("http://" + ln.Addr().String())
+	st, err := (&Client{Base: base}).OpenStream(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.Next(context.Background())
+	if err == nil || !strings.HasSuffix(err.Error(), "closed the connection inside a message (0 bytes received)") {
+		t.Errorf("Next: %+v, %v", m, err)
 	}
 }

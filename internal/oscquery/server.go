@@ -284,6 +284,11 @@ func isPattern(addr string) bool {
 // setLocked gives one method the message's arguments as its VALUE, if
 // its ACCESS and TYPE allow.
 func (s *Server) setLocked(n *Node, m *osc.Message) error {
+	if s.cfg.Learn && n.Type == "" && n.Contents != nil && n.Access == AccessNone {
+		// A container (learned on the way to an address below it) that
+		// turns out to take values: /1/fader1 as well as /1/fader1/z.
+		n.Access = AccessReadWrite
+	}
 	if !n.Writable() {
 		return &AccessError{Path: n.FullPath, Access: n.Access}
 	}
@@ -493,14 +498,20 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		path, _ := cmd.Data.(string)
 		switch cmd.Command {
 		case "LISTEN":
+			// Only an address the tree has, kept as its FULL_PATH: what a
+			// client holds is bounded by the tree, not by what it sends
+			// (made-up paths of 64 KiB each). After PATH_ADDED, it may
+			// listen to a learned one.
 			s.mu.Lock()
-			if len(c.listens) < s.cfg.Limits.MaxNodes {
-				c.listens[path] = true
+			if n := s.root.Find(path); n != nil && len(c.listens) < s.cfg.Limits.MaxNodes {
+				c.listens[n.FullPath] = true
 			}
 			s.mu.Unlock()
 		case "IGNORE":
 			s.mu.Lock()
-			delete(c.listens, path)
+			if n := s.root.Find(path); n != nil {
+				delete(c.listens, n.FullPath)
+			}
 			s.mu.Unlock()
 		}
 	}

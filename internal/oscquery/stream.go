@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,6 +27,24 @@ const DefaultMaxMessage = 1 << 20
 type Stream struct {
 	conn *websocket.Conn
 	url  string
+	raw  *eofConn // the TCP connection, when this package dialled it
+}
+
+// eofConn notes that a read returned io.EOF: the server's end of the
+// connection. The WebSocket library ends a message with io.EOF, as if
+// it were whole, when the connection ends where a read of its payload
+// begins; a whole message never needs the connection's end to be read.
+type eofConn struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (c *eofConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
+	return n, err
 }
 
 // StreamMessage is one message from the server: an OSC packet, or a
@@ -92,7 +112,23 @@ func (c *Client) OpenStream(ctx context.Context, h *HostInfo) (*Stream, error) {
 	u := c.WebSocketURL(h)
 	dctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: c.httpClient()})
+	hc, raw := c.HTTP, (*eofConn)(nil)
+	if hc == nil {
+		var d net.Dialer
+		hc = c.httpClient()
+		hc.Transport = &http.Transport{
+			Proxy: http.ProxyFromEnvironment, // as the requests' DefaultTransport
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				raw = &eofConn{Conn: conn}
+				return raw, nil
+			},
+		}
+	}
+	conn, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: hc})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -104,7 +140,7 @@ func (c *Client) OpenStream(ctx context.Context, h *HostInfo) (*Stream, error) {
 	}
 	lim := int64(DefaultMaxMessage)
 	conn.SetReadLimit(lim)
-	return &Stream{conn: conn, url: u}, nil
+	return &Stream{conn: conn, url: u, raw: raw}, nil
 }
 
 // URL is the WebSocket's URL.
@@ -138,6 +174,9 @@ func (s *Stream) command(ctx context.Context, cmd, path string) error {
 // a JSON command is returned with Command "" and the text as Data.
 func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 	typ, data, err := s.conn.Read(ctx)
+	if err == nil && s.raw != nil && s.raw.eof.Load() {
+		return StreamMessage{}, fmt.Errorf("%s closed the connection inside a message (%d bytes received)", s.url, len(data))
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return StreamMessage{}, ctx.Err()
@@ -145,8 +184,9 @@ func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 		if errors.Is(err, websocket.ErrMessageTooBig) {
 			return StreamMessage{}, fmt.Errorf("%s sent a message over %d bytes", s.url, DefaultMaxMessage)
 		}
-		if websocket.CloseStatus(err) != -1 {
-			return StreamMessage{}, fmt.Errorf("%s closed the WebSocket (%v)", s.url, websocket.CloseStatus(err))
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return StreamMessage{}, fmt.Errorf("%s closed the WebSocket (%s)", s.url, closeStatus(ce))
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 			return StreamMessage{}, fmt.Errorf("%s closed the connection (has the server stopped?)", s.url)
@@ -163,6 +203,34 @@ func (s *Stream) Next(ctx context.Context) (StreamMessage, error) {
 	}
 	cmd, _ := obj["COMMAND"].(string)
 	return StreamMessage{Command: cmd, Data: obj["DATA"]}, nil
+}
+
+// closeStatus names a close message's status for people: "status 1011,
+// internal error", and its reason, quoted.
+func closeStatus(ce websocket.CloseError) string {
+	s := "status " + strconv.Itoa(int(ce.Code))
+	if name := closeNames[ce.Code]; name != "" {
+		s += ", " + name
+	}
+	if ce.Reason != "" {
+		s += ": " + strconv.Quote(ce.Reason)
+	}
+	return s
+}
+
+var closeNames = map[websocket.StatusCode]string{
+	websocket.StatusNormalClosure:           "normal closure",
+	websocket.StatusGoingAway:               "going away",
+	websocket.StatusProtocolError:           "protocol error",
+	websocket.StatusUnsupportedData:         "unsupported data",
+	websocket.StatusInvalidFramePayloadData: "invalid payload",
+	websocket.StatusPolicyViolation:         "policy violation",
+	websocket.StatusMessageTooBig:           "message too big",
+	websocket.StatusMandatoryExtension:      "extension required",
+	websocket.StatusInternalError:           "internal error",
+	websocket.StatusServiceRestart:          "service restart",
+	websocket.StatusTryAgainLater:           "try again later",
+	websocket.StatusBadGateway:              "bad gateway",
 }
 
 // Close closes the connection.

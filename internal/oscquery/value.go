@@ -1,6 +1,7 @@
 package oscquery
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -533,13 +534,35 @@ func outOfRange(a osc.Arg, r any) string {
 	if !isNum {
 		return ""
 	}
-	if lo, ok := jsonFloat(obj["MIN"]); ok && x < lo {
+	lo, hasLo := jsonFloat(obj["MIN"])
+	hi, hasHi := jsonFloat(obj["MAX"])
+	if math.IsNaN(x) && (hasLo || hasHi) {
+		// NaN compares false with every bound: it would pass them all.
+		return fmt.Sprintf("%s is not a number, outside RANGE %s", a.String(), rangeText(obj, a.Tag))
+	}
+	if hasLo && compareBound(a, x, obj["MIN"], lo) < 0 {
 		return fmt.Sprintf("%s is below MIN %s", a.String(), compactJSON(obj["MIN"]))
 	}
-	if hi, ok := jsonFloat(obj["MAX"]); ok && x > hi {
+	if hasHi && compareBound(a, x, obj["MAX"], hi) > 0 {
 		return fmt.Sprintf("%s is above MAX %s", a.String(), compactJSON(obj["MAX"]))
 	}
 	return ""
+}
+
+// compareBound compares a numeric argument (x as a float64) with a bound
+// of RANGE (f as a float64): integers with an integer bound exactly, as
+// int64s (float64 rounds those past 2^53), the rest as float64s.
+func compareBound(a osc.Arg, x float64, bound any, f float64) int {
+	if a.Tag == osc.TagInt32 || a.Tag == osc.TagInt64 {
+		if b, err := bound.(json.Number).Int64(); err == nil {
+			i := a.Int64()
+			if a.Tag == osc.TagInt32 {
+				i = int64(a.Int32())
+			}
+			return cmp.Compare(i, b)
+		}
+	}
+	return cmp.Compare(x, f)
 }
 
 // numberOf is a numeric argument's value.

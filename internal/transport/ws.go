@@ -447,6 +447,13 @@ func (c *wsConn) next(buf []byte) (typ websocket.MessageType, _ []byte, partial 
 	c.inMessage.Store(true)
 	buf, err = c.readMessage(r, buf)
 	c.inMessage.Store(false)
+	if err == nil && c.raw.eof.Load() {
+		// The library ends a message with io.EOF, as if it were whole,
+		// when the connection ends where a read of its payload begins
+		// (a header read, none of its payload). A whole message never
+		// needs the connection's end to be read: this one was cut.
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return 0, buf, true, err
 	}
@@ -698,6 +705,9 @@ func (c *httpConn) Read(p []byte) (int, error) {
 		ws.beforeRead()
 	}
 	n, err := c.Conn.Read(p)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
 	c.full.Store(n == len(p) && n > 0)
 	if n > 0 && ws != nil {
 		ws.received()

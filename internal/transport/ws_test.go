@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -810,5 +812,77 @@ func BenchmarkWSReceive(b *testing.B) {
 		if _, buf, _, err = c.next(buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A connection closed inside a message is an error, whatever byte it is
+// cut at, and delivers nothing: the WebSocket library ends a message
+// with io.EOF, as if it were whole, when the connection ends just where
+// a read of the payload begins (a frame's header read, none of its
+// payload; a first fragment whole, the last begun), so a bundle cut
+// after its first element arrived as a smaller, valid bundle.
+func TestWSCutMidMessage(t *testing.T) {
+	p := append(msg("/cut"), make([]byte, 16)...)
+	for _, tt := range []struct {
+		name  string
+		bytes []byte
+		have  int
+	}{
+		{"header only", wsFrame(2, true, nil, len(p)), 0},
+		{"last fragment begun", append(wsFrame(2, false, p[:8], 8), wsFrame(0, true, nil, len(p)-8)...), 8},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newWSHarness(t, "", ListenConfig{})
+			c := dialRawWS(t, h.l.Addr(), "/")
+			name := c.LocalAddr().String()
+			h.opened(name)
+			c.write(t, tt.bytes)
+			c.Conn.(*net.TCPConn).CloseWrite()
+			e := h.event()
+			want := fmt.Sprintf("connection closed mid-message (%d bytes received)", tt.have)
+			if e.Source.String() != name || !errors.Is(e.Err, io.ErrUnexpectedEOF) || e.Err.Error() != want {
+				t.Errorf("event %+v (%v), want %s", e, e.Err, want)
+			}
+			select {
+			case p := <-h.pkts:
+				t.Errorf("delivered %d bytes %q", len(p.Data), p.Data)
+			default:
+			}
+		})
+	}
+}
+
+// A server that closes the connection inside a message sends the client
+// no packet: Receive ends (io.EOF) rather than returning the message cut
+// (the library's io.EOF where the payload was due: see TestWSCutMidMessage).
+func TestWSClientReceiveCut(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		c.Write([]byte{0x82, 12}) // a binary message of 12 bytes, none of them sent
+	}()
+	ap := ln.Addr().(*net.TCPAddr)
+	cl, err := Dial(context.Background(), Endpoint{Proto: WS, Host: "127.0.0.1", Port: ap.Port}, DialConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if p, err := cl.Receive(); err != io.EOF {
+		t.Errorf("Receive: %d bytes %q, %v; want io.EOF", len(p.Data), p.Data, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -185,7 +186,10 @@ func (c *wsClient) Receive() (Packet, error) {
 		if err != nil {
 			return Packet{}, c.receiveError(err)
 		}
-		if c.buf, err = c.readMessage(r, c.buf); err != nil {
+		if c.buf, err = c.readMessage(r, c.buf); err == nil && c.raw.eof.Load() {
+			err = io.ErrUnexpectedEOF // cut, not whole: see wsConn.next
+		}
+		if err != nil {
 			return Packet{}, c.receiveError(err)
 		}
 		if typ == websocket.MessageBinary {
@@ -268,6 +272,16 @@ type batchConn struct {
 	mu      sync.Mutex
 	holding bool
 	buf     []byte
+	// eof: a read returned io.EOF, the peer's end of the connection.
+	eof atomic.Bool
+}
+
+func (c *batchConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
+	return n, err
 }
 
 // Write writes p, or keeps it while holding. The lock keeps writes in

@@ -15,8 +15,10 @@ const module = "github.com/oscli/oscli"
 // library (config checks settings without cobra, pflag or viper; the
 // codec's text syntax escapes with termsafe, itself std-only); only cmd
 // uses cobra and the YAML parser; only iostreams and format touch colour
-// and TTY libraries; only transport uses x/net; only oscquery and transport
-// (ws://) use coder/websocket; nothing in internal/ imports cmd;
+// and TTY libraries; only transport and zeroconf use x/net; only oscquery
+// and transport (ws://) use coder/websocket; only zeroconf pion/mdns and
+// x/sys; only topview the Charm libraries (Bubble Tea, Lip Gloss);
+// nothing in internal/ imports cmd;
 // and every internal package is listed here with what it may import, so a
 // new one has to be placed on purpose.
 func TestLayering(t *testing.T) {
@@ -35,6 +37,10 @@ func TestLayering(t *testing.T) {
 		"sender":    {"format", "hexdump", "osc", "transport"},
 		"replay":    {"clock", "filter", "osc", "record", "sender"},
 		"oscquery":  {"match", "osc", "termsafe"},
+		"zeroconf":  {"clock"},
+		"tap":       {"clock", "filter", "osc", "transport"},
+		"top":       {"clock", "format", "osc"},
+		"topview":   {"clock", "hexdump", "match", "osc", "termsafe", "top"},
 	}
 	dirs, err := os.ReadDir("internal")
 	if err != nil {
@@ -75,8 +81,17 @@ func TestLayering(t *testing.T) {
 					t.Errorf("internal/%s imports %s; only oscquery and transport may", name, imp)
 				}
 			case strings.HasPrefix(imp, "golang.org/x/net"):
-				if name != "transport" {
-					t.Errorf("internal/%s imports %s; only transport may", name, imp)
+				if name != "transport" && name != "zeroconf" {
+					t.Errorf("internal/%s imports %s; only transport and zeroconf may", name, imp)
+				}
+			case strings.HasPrefix(imp, "github.com/pion/"), strings.HasPrefix(imp, "golang.org/x/sys"):
+				// The mDNS responder and SO_REUSEPORT: multicast DNS only.
+				if name != "zeroconf" {
+					t.Errorf("internal/%s imports %s; only zeroconf may", name, imp)
+				}
+			case strings.HasPrefix(imp, "charm.land/"), strings.HasPrefix(imp, "github.com/charmbracelet/"):
+				if name != "topview" {
+					t.Errorf("internal/%s imports %s; only topview may (the Charm libraries draw top's screen)", name, imp)
 				}
 			case strings.Contains(imp, "fatih/color"), strings.Contains(imp, "go-isatty"):
 				if name != "iostreams" && name != "format" {

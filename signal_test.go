@@ -46,7 +46,7 @@ func TestSignalsStopDump(t *testing.T) {
 	}
 }
 
-var summaryRE = regexp.MustCompile(`(?m)^oscli: stopped by (\S+): (\d+) packets, .*$`)
+var summaryRE = regexp.MustCompile(`(?m)^oscli: stopped by (\S+): (\d+) packets?, .*$`)
 
 func stopDumpOnce(t *testing.T, bin string, sig syscall.Signal) {
 	cmd := exec.Command(bin, "dump", "-H", "127.0.0.1", "-p", "0", "--time", "none")

@@ -29,13 +29,19 @@ func enumValues(command, flag string) []string {
 		return []string{"auto", "always", "never"}
 	case "time":
 		return []string{"local", "utc", "unix", "rel", "none"}
+	case "sort":
+		if command == "top" {
+			return []string{"address", "rate", "recent", "count"}
+		}
 	case "proto":
-		if command == "dump" {
+		if command == "dump" || command == "tap" {
 			return []string{"udp", "tcp", "unix", "ws"}
 		}
 		return []string{"udp", "tcp", "unix", "ws", "wss"}
+	case "to-framing":
+		return []string{"slip", "len"}
 	case "framing":
-		if command == "dump" {
+		if command == "dump" || command == "tap" || command == "top" {
 			return []string{"auto", "slip", "len"}
 		}
 		return []string{"slip", "len"}
@@ -55,8 +61,13 @@ func addCompletions(env *Env, c *cobra.Command, targets bool) {
 		return
 	}
 	c.ValidArgsFunction = func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if c.Name() == "replay" && len(args) == 0 {
-			return nil, cobra.ShellCompDirectiveDefault // the recording: a file
+		switch {
+		case c.Name() == "replay" && len(args) == 0, c.Name() == "serve":
+			return nil, cobra.ShellCompDirectiveDefault // a file: the recording, TREE.json
+		case c.Name() == "query":
+			// query's @NAME is an OSCQuery server on the network, never a
+			// config target (those are OSC ports): nothing to offer.
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		if !strings.HasPrefix(toComplete, "@") {
 			return nil, cobra.ShellCompDirectiveNoFileComp

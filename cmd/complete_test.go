@@ -25,6 +25,8 @@ func TestCompletions(t *testing.T) {
 		{[]string{"__complete", "bundle", "@"}, "@lights\ttcp://h:1\n@mixer\tudp://10.0.0.9:10023\n:4\n"},
 		{[]string{"__complete", "send", "/1/fa"}, ":4\n"}, // an OSC address: no file names
 		{[]string{"__complete", "replay", ""}, ":0\n"},    // the recording: files
+		{[]string{"__complete", "serve", ""}, ":0\n"},     // TREE.json: files
+		{[]string{"__complete", "query", "@"}, ":4\n"},    // on the network, not the config's
 	}
 	for _, tt := range tests {
 		r := run(t, "", env, tt.args...)

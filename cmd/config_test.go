@@ -82,7 +82,7 @@ func TestConfigScoping(t *testing.T) {
 				{[]string{"dump"}, dumpFormat, "text"},
 			},
 			warns: []string{
-				`config FILE: "format" at the top level is not a shared setting; put it under a command (dump:, replay:)`,
+				`config FILE: "format" at the top level is not a shared setting; put it under a command (dump:, replay:, tap:)`,
 				`config FILE: "loop" at the top level is not a shared setting; put it under a command (replay:)`,
 			},
 		},
@@ -138,9 +138,9 @@ func TestConfigScoping(t *testing.T) {
 				{[]string{"send", "/x"}, sendRepeat, 1},
 			},
 			warns: []string{
-				`OSCLI_FORMAT is not a shared setting and is ignored; use OSCLI_DUMP_FORMAT or OSCLI_REPLAY_FORMAT`,
+				`OSCLI_FORMAT is not a shared setting and is ignored; use OSCLI_DUMP_FORMAT or OSCLI_REPLAY_FORMAT or OSCLI_TAP_FORMAT`,
 				`OSCLI_LOOP is not a shared setting and is ignored; use OSCLI_REPLAY_LOOP`,
-				`OSCLI_TIME is not a shared setting and is ignored; use OSCLI_DUMP_TIME or OSCLI_SERVE_TIME`,
+				`OSCLI_TIME is not a shared setting and is ignored; use OSCLI_DUMP_TIME or OSCLI_SERVE_TIME or OSCLI_TAP_TIME`,
 			},
 		},
 		{
@@ -148,7 +148,7 @@ func TestConfigScoping(t *testing.T) {
 			config: `bogus: 1
 color: sometimes
 verbose: maybe
-top:
+monitor:
   rows: 5
 dump:
   count: abc
@@ -179,10 +179,10 @@ port: [1, 2]
 				`config FILE: "dump.loop": dump has no --loop; put it under replay:`,
 				`config FILE: "dump.targets": targets: belongs at the top level; ignored`,
 				`config FILE: "dump.time" is "gmt", not one of local, utc, unix, rel, none; ignored`,
+				`config FILE: "monitor:" is not a command with settings (bench:, browse:, bundle:, dump:, query:, replay:, send:, serve:, tap:, top:); ignored`,
 				`config FILE: "port" is a list, not a whole number; ignored`,
 				`config FILE: "send" is "3", not a section of send settings; ignored`,
 				`config FILE: "targets.broken" is a section, not a target (udp://host:port); ignored`,
-				`config FILE: "top:" is not a command with settings (bench:, bundle:, dump:, query:, replay:, send:, serve:); ignored`,
 				`config FILE: "verbose" is "maybe", not true or false; ignored`,
 			},
 		},

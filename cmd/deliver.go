@@ -44,8 +44,8 @@ func (d *deliveryFlags) register(fs *pflag.FlagSet, o *sender.Options, batch, dr
 // resolve fills the target and checks the delivery flags.
 func (d *deliveryFlags) resolve(o *sender.Options, word string, nf *netFlags, fs *pflag.FlagSet, env *Env, io *iostreams.IOStreams) error {
 	var err error
-	nf.sending = true
-	if o.Target, err = resolveEndpoint(word, nf, fs, env.targets); err != nil {
+	nf.sending, nf.discover = true, !o.DryRun
+	if o.Target, err = resolveEndpoint(word, nf, fs, env); err != nil {
 		return err
 	}
 	if err := sendable(o.Target, word); err != nil {

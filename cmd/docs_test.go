@@ -69,6 +69,7 @@ func checkInvocation(t *testing.T, where, line string) {
 	}
 	env, _, errb := testEnv("")
 	env.parseOnly = true
+	env.Zeroconf = exampleNetwork.open // the instances examples name with @
 	env.Getenv = func(k string) string {
 		if k == "OSCLI_CONFIG" {
 			return exampleConfig

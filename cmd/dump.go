@@ -2,39 +2,19 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
-
-	"github.com/oscli/oscli/internal/filter"
-	"github.com/oscli/oscli/internal/format"
-	"github.com/oscli/oscli/internal/pipeline"
 )
 
 type dumpOptions struct {
 	listenOptions
+	showOptions
 
-	Filters  *filter.Set
-	Format   string
-	Hex      bool
-	Time     format.TimeMode
-	Schedule bool
-	Echo     bool
-	Record   string
-
-	// --schedule-max, --schedule-bytes: what --schedule may hold.
-	ScheduleMax, ScheduleBytes int
+	Echo bool
 }
 
 func newDumpCmd(env *Env, runF func(*dumpOptions) error) *cobra.Command {
 	o := &dumpOptions{}
-	var (
-		filters, excludes   []string
-		asJSON              bool
-		formatName, timeStr string
-	)
 	c := &cobra.Command{
 		Use:   "dump [LISTEN]",
 		Short: "Listen and print every OSC packet",
@@ -91,7 +71,15 @@ connections open, a new one closes the one idle longest. A quiet connection
 is otherwise kept however long it is quiet. WebSocket connections get the
 same limits, a message for a frame: --max-packet is the largest message
 (a bigger one closes its connection with status 1009), and --echo answers
-on the connection, a peer that does not read its echoes being closed.`,
+on the connection, a peer that does not read its echoes being closed.
+
+--advertise [NAME] announces the listener on the local network with DNS-SD
+(_osc._udp or _osc._tcp, with OSC 1.1's TXT keys), so that 'oscli browse',
+'oscli send @NAME', TouchOSC, Vezér or VRChat find it; alone it is "oscli
+dump on HOSTNAME". The word after it is its NAME unless that word is a
+port, a URL or an @name (the LISTEN word); --advertise=NAME is always
+clear. A name another responder already uses becomes "NAME (2)". However
+dump stops, it says goodbye first, so the service disappears at once.`,
 		Example: `  oscli dump                        # UDP 0.0.0.0:8000
   oscli dump 9000 --json | jq .packet.args
   oscli dump -p 9000 --filter '/1/*' --exclude '/1/ping'
@@ -100,48 +88,18 @@ on the connection, a peer that does not read its echoes being closed.`,
   oscli dump osc.udp://239.0.0.1:7000    # liblo's multicast URL: joins 239.0.0.1
   oscli dump -n 1 --timeout 5s      # wait up to 5 s for one packet; exit 1 if none
   oscli dump ws://0.0.0.0:8080/osc  # OSC over WebSocket, from osc.js pages
-  oscli dump --format raw > session.slip`,
+  oscli dump --format raw > session.slip
+  oscli dump 9000 --advertise "Studio monitor"   # found by browse, TouchOSC, VRChat`,
 		Args: needArgs(0, 1, "", "dump takes one LISTEN word at most (a port, host:port or URL)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.setup(c, args, env); err != nil {
+			if err := o.listenOptions.setup(c, args, env); err != nil {
 				return err
 			}
-			var err error
-			if o.Filters, err = newFilter(filters, excludes); err != nil {
+			showIdle, err := o.showOptions.setup(c, o.IO)
+			if err != nil {
 				return err
 			}
-			if o.Time, err = format.ParseTimeMode(timeStr); err != nil {
-				return &usageError{err: err}
-			}
-			o.Format = formatName
-			if asJSON {
-				if flagSet(c.Flags(), "format") && formatName != "json" {
-					return usageErrorf("--json and --format %s contradict each other", formatName)
-				}
-				o.Format = "json"
-			}
-			switch o.Format {
-			case "text", "json", "hex":
-			case "raw":
-				if o.IO.IsStdoutTTY() {
-					return &usageError{err: errors.New("--format raw writes binary; redirect stdout to a file or pipe"),
-						hint: "oscli dump --format raw > session.slip"}
-				}
-			default:
-				return usageErrorf("invalid --format %q (want %s)", o.Format, format.FormatNames())
-			}
-			if err := firstErr(inRange("schedule-max", o.ScheduleMax, 1, -1), inRange("schedule-bytes", o.ScheduleBytes, 1, -1)); err != nil {
-				return err
-			}
-			other := "with --format " + o.Format
-			if asJSON {
-				other = "with --json"
-			}
-			warnIdle(o.IO.ErrOut, c.Flags(), append(o.idle(c.Name()),
-				idle{"schedule-max", !o.Schedule, "without --schedule"},
-				idle{"schedule-bytes", !o.Schedule, "without --schedule"},
-				idle{"hex", o.Format != "text", other},
-				idle{"time", o.Format != "text", other})...)
+			warnIdle(o.IO.ErrOut, c.Flags(), append(o.idle(c.Name()), showIdle...)...)
 			env.awaitSignals()
 			if runF != nil {
 				return runF(o)
@@ -150,41 +108,15 @@ on the connection, a peer that does not read its echoes being closed.`,
 		},
 	}
 	fs := c.Flags()
-	o.register(fs, "packets")
-	fs.StringArrayVar(&filters, "filter", nil, "show only addresses matching `PATTERN` (repeatable)")
-	fs.StringArrayVar(&excludes, "exclude", nil, "hide addresses matching `PATTERN` (repeatable)")
-	fs.BoolVar(&asJSON, "json", false, "print JSON lines (same as --format json)")
-	fs.BoolVar(&o.Hex, "hex", false, "print the osc4py3-style hexdump under each packet")
-	fs.StringVar(&formatName, "format", "text", "output format: "+format.FormatNames())
-	fs.StringVar(&timeStr, "time", "local", "time column: local, utc, unix, rel or none")
-	fs.BoolVar(&o.Schedule, "schedule", false, "hold future bundles and print them when their time tag is due")
-	fs.IntVar(&o.ScheduleMax, "schedule-max", pipeline.DefaultScheduleMax, "with --schedule: hold at most `N` bundles; more print on arrival")
-	fs.IntVar(&o.ScheduleBytes, "schedule-bytes", pipeline.DefaultScheduleBytes, "with --schedule: hold at most `BYTES` of bundles; more print on arrival")
-	fs.StringVar(&o.Record, "record", "", "also write every packet to `FILE` as JSON lines (for replay)")
+	o.listenOptions.register(fs, "packets")
+	o.showOptions.register(fs, dumpShowHelp, false)
 	fs.BoolVar(&o.Echo, "echo", false, "send every packet back to its sender (for round trips with bench)")
+	o.addAdvertise(fs, "dump")
 	return c
 }
 
 func runDump(ctx context.Context, o *dumpOptions) error {
-	r := listenRun{
-		Pipeline: pipeline.Config{
-			Out:      o.IO.Out,
-			Filter:   o.Filters,
-			Schedule: o.Schedule,
-			Count:    o.Count,
-			Echo:     o.Echo,
-			Render: func(w io.Writer) format.Renderer {
-				r, _ := format.NewRenderer(o.Format, w, format.Options{Time: o.Time, Color: o.IO.ColorOut(), Hex: o.Hex})
-				return r
-			},
-			ScheduleMax:   o.ScheduleMax,
-			ScheduleBytes: o.ScheduleBytes,
-			Notice:        func(msg string) { fmt.Fprintf(o.IO.ErrOut, "oscli: warning: %s\n", msg) },
-		},
-		Record: o.Record,
-	}
-	if o.Record != "" {
-		r.Pipeline.RecordRender = func(w io.Writer) format.Renderer { return format.NewJSON(w) }
-	}
-	return o.run(ctx, r)
+	cfg := o.showOptions.pipeline(o.IO)
+	cfg.Count, cfg.Echo = o.Count, o.Echo
+	return o.run(ctx, listenRun{Pipeline: cfg, Record: o.Record})
 }

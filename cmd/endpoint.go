@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,9 @@ type netFlags struct {
 	Proto string
 
 	sending bool // a destination: port 0 is not one
+	// discover lets an @name the config file does not know be looked up
+	// as an advertised DNS-SD instance (a destination that is not a dry run).
+	discover bool
 }
 
 func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
@@ -28,14 +32,22 @@ func (n *netFlags) register(fs *pflag.FlagSet, defHost, hostHelp string) {
 
 // resolveEndpoint combines a positional word (port, host:port, URL or
 // @name; may be empty) with the flags: the word gives what it names, and
-// flags the user set explicitly override it. targets are the config
-// file's, for @name.
-func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, targets map[string]string) (transport.Endpoint, error) {
+// flags the user set explicitly override it. @name is the config file's
+// target of that name, else (n.discover) the DNS-SD instance of that name
+// on the network (discoverTarget).
+func resolveEndpoint(word string, n *netFlags, fs *pflag.FlagSet, env *Env) (transport.Endpoint, error) {
 	ep := transport.Endpoint{Proto: n.Proto, Host: bareHost(n.Host), Port: n.Port}
 	if word != "" {
 		spec := word
 		if name, ok := strings.CutPrefix(word, "@"); ok {
-			s, err := lookupTarget(targets, name)
+			s, err := lookupTarget(env.targets, name)
+			var ue *usageError
+			switch {
+			case err != nil && n.discover:
+				s, err = discoverTarget(env, name, n, fs, err)
+			case n.sending && errors.As(err, &ue):
+				ue.hint += "; a dry run does not look for DNS-SD services"
+			}
 			if err != nil {
 				return ep, err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/iostreams"
 	"github.com/oscli/oscli/internal/transport"
+	"github.com/oscli/oscli/internal/zeroconf"
 )
 
 // Env is everything a command takes from the process: its streams, its
@@ -35,6 +36,11 @@ type Env struct {
 	// addresses dump says it is reachable at (transport.Interfaces); nil
 	// knows none, so a test's output does not depend on its machine.
 	Interfaces func() ([]transport.Interface, error)
+	// Zeroconf opens DNS-SD on the network (newMDNS: multicast DNS on the
+	// machine's interfaces) for browse, @NAME targets the config file
+	// does not name, and --advertise. Nil (tests) has none, so that no
+	// test multicasts on the machine's interfaces by accident.
+	Zeroconf func(clk clock.Clock, notice func(string)) zeroconf.Network
 
 	// ran is set once a command's flags and arguments were accepted, so
 	// that errors before it are usage errors (exit 2).
@@ -59,6 +65,9 @@ type Env struct {
 	// onListen, when set (by tests), is called with each listener's
 	// address once it is ready.
 	onListen func(addr string)
+	// onAdvertise, when set (by tests), is called with the name once
+	// --advertise has announced it.
+	onAdvertise func(name string)
 
 	// ios, when set (by tests, from iostreams.Test and its TTY setters),
 	// replaces In, Out, Err and the OS's terminal checks, so a test can say
@@ -248,6 +257,7 @@ func Main(args []string, b BuildInfo) int {
 		Clock:        clock.Real,
 		Build:        b,
 		Interfaces:   transport.Interfaces,
+		Zeroconf:     newMDNS,
 		catchSignals: catch,
 	}
 	return Run(ctx, env, args)
@@ -304,4 +314,9 @@ func die(s os.Signal, caught []os.Signal) {
 		n = int(ss)
 	}
 	os.Exit(128 + n)
+}
+
+// newMDNS is DNS-SD over multicast DNS on this machine's interfaces.
+func newMDNS(clk clock.Clock, notice func(string)) zeroconf.Network {
+	return &zeroconf.MDNS{Clock: clk, Notice: notice}
 }

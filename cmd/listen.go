@@ -46,12 +46,17 @@ type listenOptions struct {
 	Verbose      bool
 	ReadyFile    string
 
+	// Advertise announces the listener with DNS-SD (--advertise, for the
+	// commands that add it with addAdvertise).
+	Advertise advertiser
+
 	// ready, when set, is called with the bound address once listening.
 	ready func(addr string)
 
-	// Set by register, read by setup.
-	nf      netFlags
-	framing string
+	// Set by register (and addAdvertise), read by setup.
+	nf        netFlags
+	framing   string
+	advertise advertiseFlag
 }
 
 // register adds the listening flags; countWhat says what --count counts.
@@ -83,10 +88,13 @@ func (o *listenOptions) setup(c *cobra.Command, args []string, env *Env) error {
 	if len(args) == 1 {
 		word = args[0]
 	}
-	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env.targets); err != nil {
+	if o.Listen, err = resolveEndpoint(word, &o.nf, c.Flags(), env); err != nil {
 		return err
 	}
 	if err := firstErr(inRange("count", o.Count, 0, -1), notNegative("timeout", o.Timeout)); err != nil {
+		return err
+	}
+	if o.Advertise, err = o.advertise.setup(c.Flags(), env, io, o.Listen.Proto); err != nil {
 		return err
 	}
 	if o.FrameTimeout < 0 {
@@ -147,7 +155,33 @@ type listenRun struct {
 	// Started, when set, is called once listening, before the ready
 	// signal; what it returns is called when the run ends.
 	Started func(ctx context.Context, l transport.Listener) (stop func(), err error)
+	// Pipe, when set, is given the pipeline before Started is called:
+	// tap shows its targets' replies through it.
+	Pipe func(p *pipeline.Pipeline)
+	// Conn, when set, is told of stream connections opening and closing
+	// too (tap closes the sockets of a sender that left).
+	Conn func(transport.ConnEvent)
+	// Served, when set, is called once the listener has stopped and
+	// before the pipeline closes (tap stops forwarding there, and what it
+	// still shows is counted); it returns lines for stderr after the
+	// summary.
+	Served func() []string
+	// Stopped, when set, is called once the listener has stopped and the
+	// pipeline has shown its last packet, before the summary: top prints
+	// its last snapshot, or gives the terminal back, here. Its error ends
+	// the run (after the summary) unless the run has one already.
+	Stopped func() error
 }
+
+// stopCause ends a listening run for a reason of the command's own (top's
+// q key, its snapshots failing to print): the summary says "stopped by"
+// its reason, and err, when set, is the run's error.
+type stopCause struct {
+	reason string
+	err    error
+}
+
+func (c *stopCause) Error() string { return c.reason }
 
 // run listens, feeds the pipeline until something stops it (a signal,
 // --count, --timeout, an output, record or listener error), then writes
@@ -180,7 +214,7 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		FrameTimeout: frameTimeout,
 		Clock:        o.Clock,
 		Batch:        o.Batch,
-		OnConn:       connReporter(o.IO.ErrOut, o.Verbose),
+		OnConn:       chainConn(connReporter(o.IO.ErrOut, o.Verbose), r.Conn),
 	})
 	if err != nil {
 		return listenError(err)
@@ -202,11 +236,16 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 	p := pipeline.New(cfg)
 	// A stop gives a blocked stdout pipeline.StopGrace, not forever.
 	defer context.AfterFunc(ctx, p.Stopping)()
+	if r.Pipe != nil {
+		r.Pipe(p)
+	}
 	if o.Timeout > 0 {
 		t := o.Clock.AfterFunc(o.Timeout, func() { cancel(errListenTimeout) })
 		defer t.Stop()
 	}
 	fprintSafe(o.IO.ErrOut, "oscli: listening on %s\n", l.Describe(notes...))
+	withdraw := o.Advertise.start(ctx, l.Addr(), oscService(l.Addr(), o.Framing))
+	defer withdraw()
 	if r.Started != nil {
 		stop, err := r.Started(ctx, l)
 		if err != nil {
@@ -226,7 +265,16 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		handle = r.Handle(handle)
 	}
 	serveErr := l.Serve(handle)
+	withdraw() // goodbye as the listener goes, before the output drains
+	var more []string
+	if r.Served != nil {
+		more = r.Served()
+	}
 	st, err := p.Close()
+	var stoppedErr error
+	if r.Stopped != nil {
+		stoppedErr = r.Stopped()
+	}
 	// Whatever ended the run, what was counted has been written (or is
 	// counted as not written) and the summary says why it stopped.
 	if afterCtrlC(ctx, o.IO) {
@@ -234,6 +282,9 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 	}
 	fprintSafe(o.IO.ErrOut, "oscli: stopped by %s: %s\n", o.stopReason(ctx, err, serveErr),
 		pipeline.Summary(st, l.Stats(), o.Listen.Stream()))
+	for _, line := range more {
+		fprintSafe(o.IO.ErrOut, "oscli: %s\n", line)
+	}
 	var re *pipeline.RecordError
 	switch {
 	case errors.As(err, &re):
@@ -256,6 +307,12 @@ func (o *listenOptions) run(ctx context.Context, r listenRun) error {
 		return fmt.Errorf("write output: %w", err)
 	case serveErr != nil:
 		return serveErr
+	}
+	if own := (*stopCause)(nil); errors.As(context.Cause(ctx), &own) && own.err != nil {
+		return own.err
+	}
+	if stoppedErr != nil {
+		return stoppedErr
 	}
 	if context.Cause(ctx) == errListenTimeout && o.Count > 0 && st.Packets < int64(o.Count) {
 		// -n 1 --timeout 5s in a script: no packet is an outcome to see.
@@ -299,11 +356,16 @@ var (
 // output error", "a listener error", or "interrupt" (a cancel without a
 // signal).
 func (o *listenOptions) stopReason(ctx context.Context, err, serveErr error) string {
-	var sc *signalCause
+	var (
+		sc  *signalCause
+		own *stopCause
+	)
 	cause := context.Cause(ctx)
 	switch {
 	case errors.As(cause, &sc):
 		return sc.Error()
+	case errors.As(cause, &own):
+		return own.reason
 	case cause == errListenTimeout:
 		return "--timeout " + o.Timeout.String()
 	case cause == errPipelineStop:
@@ -347,6 +409,17 @@ func connReporter(w io.Writer, verbose bool) func(transport.ConnEvent) {
 		default:
 			fprintSafe(w, "oscli: %s disconnected\n", e.Source)
 		}
+	}
+}
+
+// chainConn tells a connection event to report, then to more (if set).
+func chainConn(report, more func(transport.ConnEvent)) func(transport.ConnEvent) {
+	if more == nil {
+		return report
+	}
+	return func(e transport.ConnEvent) {
+		report(e)
+		more(e)
 	}
 }
 

@@ -73,8 +73,8 @@ func TestManPages(t *testing.T) {
 			t.Errorf("%s has sections %q", name, got)
 		}
 	}
-	if pages != 19 {
-		t.Errorf("%d man pages, want 19 (oscli, 7 commands, query's 4, version, completion and its 4 shells, oscli-json)", pages)
+	if pages != 22 {
+		t.Errorf("%d man pages, want 22 (oscli, 10 commands, query's 4, version, completion and its 4 shells, oscli-json)", pages)
 	}
 	root := string(files["man/oscli.1"])
 	for _, s := range []string{"OSCLI_CONFIG", "NO_COLOR", "CLICOLOR_FORCE", "XDG_CONFIG_HOME", "oscli/config.yaml",

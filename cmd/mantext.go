@@ -27,10 +27,10 @@ func manExtras() map[string]manExtra {
 			},
 			exit: []roff.Block{
 				roff.DL(
-					"0", "success; dump ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
+					"0", "success; dump and tap ended by Ctrl-C, SIGTERM, SIGHUP, --count, or --timeout without --count included",
 					"1", "runtime failure: network, I/O, a port in use; send - when some lines could not be sent; bundle when a line of its input is bad; or an outcome asked for did not happen: dump -n N --timeout D saw fewer than N packets, send --reply got no reply (or fewer than -n N) within --timeout",
 					"2", "usage error: a bad flag, argument, address or pattern; a wrongly typed OSCLI_ variable; a config file that is missing or cannot be parsed",
-					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay",
+					"130", "interrupted (Ctrl-C, SIGTERM or SIGHUP) during send, bundle, bench or replay, or while an @NAME is looked for",
 				),
 				roff.Para(`Errors are one line on stderr, "oscli: error: ...", sometimes followed by
 "oscli: hint: ..."; warnings are "oscli: warning: ..." lines.`),
@@ -42,7 +42,7 @@ empty variable counts as unset.`),
 				roff.DL(
 					"OSCLI_CONFIG", "the config file to read when --config is not given; it must exist",
 					"OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO, OSCLI_COLOR, OSCLI_VERBOSE", "the shared settings: --host, --port, --proto, --color and --verbose, for every command that has the flag",
-					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench or replay: the command and the flag's
+					"OSCLI_<COMMAND>_<FLAG>", `any flag of dump, send, bundle, bench, replay or tap: the command and the flag's
 name in capitals, dashes as underscores (OSCLI_DUMP_TIME=utc,
 OSCLI_REPLAY_LOOP=3, OSCLI_DUMP_MAX_PACKET=65536). Each command's page
 lists its variables. A shared setting may be scoped too
@@ -73,7 +73,7 @@ read as JSON or TOML.`,
 				),
 				roff.Para(`The shared settings (host, port, proto, color, verbose) may sit at the top
 level; every other flag goes under its command's section (dump:, send:,
-bundle:, bench:, replay:), with the flag's name as the key and a list for a
+bundle:, bench:, replay:, tap:), with the flag's name as the key and a list for a
 repeatable flag. Within the file, a command's value wins over a shared one.
 targets: at the top level names destinations for @name.`),
 				roff.Verbatim(`port: 9000                   # dump listens on 9000, send sends there
@@ -105,6 +105,28 @@ error for the commands that read it; version, help and completion do not.`),
 				roff.Para(sharedCodes),
 			},
 			seeAlso: []string{"oscli-json(5)"},
+		},
+		"oscli tap": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "tap stopped by Ctrl-C, SIGTERM or SIGHUP, after --count packets, or at --timeout when no --count was given; targets that were down or dropped packets are reported and counted and do not change the exit status",
+					"1", "runtime failure: the socket cannot be opened (a port in use, no permission) or a network or I/O error; or --timeout passed before --count packets were printed",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-json(5)"},
+		},
+		"oscli top": {
+			exit: []roff.Block{
+				roff.DL(
+					"0", "top stopped by q, Ctrl-C, SIGTERM or SIGHUP, after --count packets, or at --timeout when no --count was given; the summary on stderr says which",
+					"1", "runtime failure: the socket cannot be opened, the terminal cannot be read, or stdout failed or stayed blocked 1 s after the stop (a snapshot not written); or --timeout passed before --count packets came",
+					"2", usageExit,
+				),
+				roff.Para(sharedCodes),
+			},
+			seeAlso: []string{"oscli-dump(1)"},
 		},
 		"oscli send": {
 			exit: []roff.Block{
@@ -157,7 +179,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the tree was printed",
-					"1", "the server could not be reached, did not answer within --timeout, did not answer OSCQuery JSON, or has no such PATH (404)",
+					"1", "the server could not be reached, did not answer within --timeout, did not answer OSCQuery JSON, or has no such PATH (404); no OSCQuery server (_oscjson._tcp) of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit+"; a URL or PATH that is not one",
 				),
 				roff.Para(sharedCodes),
@@ -167,7 +189,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the value was printed",
-					"1", "the server could not be reached or answered no OSCQuery JSON; the PATH does not exist, has no value or cannot be read (ACCESS 2)",
+					"1", "the server could not be reached or answered no OSCQuery JSON; the PATH does not exist, has no value or cannot be read (ACCESS 2); no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit,
 				),
 				roff.Para(sharedCodes),
@@ -177,7 +199,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "the message was sent",
-					"1", "the server could not be reached or answered no OSCQuery JSON, the PATH does not exist, or the message could not be sent",
+					"1", "the server could not be reached or answered no OSCQuery JSON, the PATH does not exist, or the message could not be sent; no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit+"; a value that does not fit the address's TYPE or RANGE, or an address whose ACCESS forbids writing (nothing is sent; --force sends anyway)",
 				),
 				roff.Para(sharedCodes),
@@ -187,7 +209,7 @@ error for the commands that read it; version, help and completion do not.`),
 			exit: []roff.Block{
 				roff.DL(
 					"0", "watch was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N changes",
-					"1", "the server could not be reached at the start, its WebSocket closed, or the output failed (a failed poll is reported and tried again)",
+					"1", "the server could not be reached at the start, its WebSocket closed, or the output failed (a failed poll is reported and tried again); no OSCQuery server of the @NAME answered DNS-SD within 2 s",
 					"2", usageExit,
 				),
 				roff.Para(sharedCodes),
@@ -196,9 +218,9 @@ error for the commands that read it; version, help and completion do not.`),
 		"oscli serve": {
 			exit: []roff.Block{
 				roff.DL(
-					"0", "serve was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N packets, and --save (if given) wrote the tree; refused messages are warned about and counted, and do not change the exit status",
+					"0", "serve was stopped by Ctrl-C, SIGTERM, SIGHUP or -n N packets, and --save (if given) wrote the tree; refused messages are warned about and counted, and do not change the exit status, nor does an --advertise that cannot be announced (a warning)",
 					"1", "a port is in use or cannot be opened, the output failed, or --save could not write the tree",
-					"2", usageExit+"; a TREE.json that cannot be read as an OSCQuery tree",
+					"2", usageExit+"; a TREE.json that cannot be read as an OSCQuery tree; an --advertise NAME DNS-SD cannot carry (empty, longer than 63 bytes, a control character or a '.')",
 				),
 				roff.Para(sharedCodes),
 			},
@@ -215,7 +237,7 @@ the OSC address or the file; it never starts with '/'. It is one of:`),
 			"host:port, [::1]:9000", "a host name or IP address and a port; IPv6 literals go in brackets",
 			"udp://host:port, tcp://host:port, unix:///path", "a URL naming the protocol; liblo's spellings osc.udp://, osc.tcp:// and osc.unix:// are read too",
 			"ws://host:port/path, wss://host/path", "OSC over WebSocket, one packet per binary message (osc.js's WebSocketPort); without a port, 80 or 443 as in a browser; to listen on, a path is the only one served (none: any), and wss:// is not served",
-			"@name", "a destination named under targets: in the config file",
+			"@name", "a destination named under targets: in the config file; to send to (not a dry run), else the OSC application that announces that instance name with DNS-SD (oscli browse lists them), looked for up to 2 s",
 		),
 		roff.Para(`-H/--host, -p/--port and --proto say the same with flags. The defaults find
 each other: dump listens on 0.0.0.0:8000 over UDP, and send, bundle, bench

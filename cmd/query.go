@@ -59,10 +59,14 @@ description. A header says the server's name, where its OSC server is and
 whether it streams values (LISTEN).
 
 URL is http://host:port (https too), host:port or a port on 127.0.0.1; a
-path in the URL is taken as PATH. PATH shows only the tree under that
-address. --depth N stops N levels below it; --filter PATTERN (OSC address
-patterns, repeatable) shows the addresses that match and the containers
-that hold them. --json prints the server's JSON as it came.
+path in the URL is taken as PATH. URL may be @NAME: the OSCQuery server
+advertised as NAME with DNS-SD (_oscjson._tcp, as VRChat and 'oscli serve
+--advertise' do; 'oscli browse' lists them), compared without case and
+looked for up to 2 s; the config file's targets name OSC ports and do not
+count here. PATH shows only the tree under that address. --depth N stops
+N levels below it; --filter PATTERN (OSC address patterns, repeatable)
+shows the addresses that match and the containers that hold them. --json
+prints the server's JSON as it came.
 
 Every request has --timeout; what a server sends is bounded (16 MiB,
 100,000 nodes, 64 levels), and every string from it is escaped before it
@@ -79,7 +83,8 @@ reaches the terminal.
   oscli query http://127.0.0.1:5678 --json > tree.json
   oscli query get 5678 /foo
   oscli query set 5678 /bar 4 51
-  oscli query watch 5678`,
+  oscli query watch 5678
+  oscli query @VRChat-Client-A1B2C3 /avatar/parameters`,
 		Args: needArgs(1, 2, "query needs a URL: oscli query URL [PATH] (or query get|set|watch|info URL …)", "query takes a URL and a PATH at most"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
@@ -87,7 +92,7 @@ reaches the terminal.
 				return err
 			}
 			o.IO, o.Clock = io, env.Clock
-			if o.queryTarget, err = resolveQueryTarget(args[0], args[1:], timeout); err != nil {
+			if o.queryTarget, err = resolveQueryTarget(env, args[0], args[1:], timeout); err != nil {
 				return queryWordHint(c, args[0], err)
 			}
 			if err := inRange("depth", o.Depth, 0, -1); err != nil {
@@ -134,7 +139,7 @@ func addTimeoutFlag(fs *pflag.FlagSet, d *time.Duration) {
 // ("oscli query gte URL"), the subcommand meant.
 func queryWordHint(c *cobra.Command, word string, err error) error {
 	var ue *usageError
-	if errors.As(err, &ue) && !strings.ContainsAny(word, ":/") {
+	if errors.As(err, &ue) && !strings.ContainsAny(word, ":/@") {
 		if c.SuggestionsMinimumDistance <= 0 {
 			c.SuggestionsMinimumDistance = 2
 		}
@@ -146,16 +151,23 @@ func queryWordHint(c *cobra.Command, word string, err error) error {
 }
 
 // resolveQueryTarget reads a URL word (and the PATH after it, if any).
-// The word is http://host:port[/path], https://…, host:port, or a port
-// on 127.0.0.1. (Once Zeroconf lands, an mDNS service name resolves
-// here too.)
-func resolveQueryTarget(word string, rest []string, timeout time.Duration) (queryTarget, error) {
+// The word is http://host:port[/path], https://…, host:port, a port on
+// 127.0.0.1, or @NAME: the OSCQuery server (_oscjson._tcp) advertised as
+// NAME with DNS-SD, looked up once the rest is checked (discoverQuery).
+func resolveQueryTarget(env *Env, word string, rest []string, timeout time.Duration) (queryTarget, error) {
 	if timeout <= 0 {
 		return queryTarget{}, usageErrorf("--timeout %v: want more than 0", timeout)
 	}
-	base, path, err := parseQueryURL(word)
-	if err != nil {
-		return queryTarget{}, err
+	var (
+		base *url.URL
+		path = "/"
+		err  error
+	)
+	name, byName := strings.CutPrefix(word, "@")
+	if !byName {
+		if base, path, err = parseQueryURL(word); err != nil {
+			return queryTarget{}, err
+		}
 	}
 	if len(rest) > 0 {
 		if path != "/" {
@@ -167,6 +179,11 @@ func resolveQueryTarget(word string, rest []string, timeout time.Duration) (quer
 		return queryTarget{}, &usageError{err: fmt.Errorf("PATH %q: an OSC address starts with '/'", path),
 			hint: "oscli query URL /address"}
 	}
+	if byName {
+		if base, err = discoverQuery(env, name); err != nil {
+			return queryTarget{}, err
+		}
+	}
 	return queryTarget{Client: &oscquery.Client{Base: base, Timeout: timeout}, Path: path}, nil
 }
 
@@ -174,7 +191,7 @@ func resolveQueryTarget(word string, rest []string, timeout time.Duration) (quer
 func parseQueryURL(word string) (*url.URL, string, error) {
 	bad := func(why string) (*url.URL, string, error) {
 		return nil, "", &usageError{err: fmt.Errorf("URL %q: %s", word, why),
-			hint: "write http://HOST:PORT, HOST:PORT or a PORT on 127.0.0.1 (OSCQuery's HTTP port, not its OSC port)"}
+			hint: "write http://HOST:PORT, HOST:PORT or a PORT on 127.0.0.1 (OSCQuery's HTTP port, not its OSC port), or @NAME of one 'oscli browse' lists"}
 	}
 	s := word
 	switch {
@@ -363,7 +380,7 @@ value, or one that cannot be read (ACCESS 2), is an error.`,
 				return err
 			}
 			o.IO = io
-			if o.queryTarget, err = resolveQueryTarget(args[0], args[1:], timeout); err != nil {
+			if o.queryTarget, err = resolveQueryTarget(env, args[0], args[1:], timeout); err != nil {
 				return err
 			}
 			env.awaitSignals()

@@ -59,7 +59,7 @@ says nothing, as the proposal has it. TCP is SLIP-framed (OSC 1.1).`,
 				return err
 			}
 			o.IO, o.Verbose = io, env.verbose
-			if o.queryTarget, err = resolveQueryTarget(args[0], args[1:2], timeout); err != nil {
+			if o.queryTarget, err = resolveQueryTarget(env, args[0], args[1:2], timeout); err != nil {
 				return err
 			}
 			o.Words = args[2:]
@@ -279,7 +279,7 @@ JSON as it came. A server without HOST_INFO is an error.`,
 				return err
 			}
 			o.IO = io
-			if o.queryTarget, err = resolveQueryTarget(args[0], nil, timeout); err != nil {
+			if o.queryTarget, err = resolveQueryTarget(env, args[0], nil, timeout); err != nil {
 				return err
 			}
 			env.awaitSignals()

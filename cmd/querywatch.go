@@ -67,7 +67,7 @@ poll that fails is reported and tried again at the next interval.`,
 				return err
 			}
 			o.IO, o.Clock = io, env.Clock
-			if o.queryTarget, err = resolveQueryTarget(args[0], nil, timeout); err != nil {
+			if o.queryTarget, err = resolveQueryTarget(env, args[0], nil, timeout); err != nil {
 				return err
 			}
 			if o.Path != "/" {

@@ -32,7 +32,8 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	env.done = ctx
 	root := newRootFor(env, args)
-	root.SetArgs(protectNumbers(root, args)) // send /pan -0.5: a value, not a flag
+	// send /pan -0.5: a value, not a flag; dump --advertise NAME: its value.
+	root.SetArgs(protectNumbers(root, joinOptionalValues(root, args)))
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
@@ -75,7 +76,7 @@ A flag not given comes from the environment, else from the config file
 else its default. host, port, proto, color and verbose are shared: keys at
 the top level of the file, and OSCLI_HOST, OSCLI_PORT, OSCLI_PROTO,
 OSCLI_COLOR, OSCLI_VERBOSE. Every other flag belongs to one command: a key
-under the command's section (dump:, send:, bundle:, bench:, replay:) and
+under the command's section (dump:, send:, bundle:, bench:, replay:, tap:) and
 OSCLI_<COMMAND>_<FLAG>, dashes as underscores (OSCLI_DUMP_TIME=utc). A
 command's value beats a shared one from the same source; the environment
 beats the file. targets: names destinations for @name. A key the file
@@ -124,7 +125,7 @@ value is a usage error.`,
 
 // runCommands are the commands that do oscli's work, in the order help
 // lists them.
-var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "query", "serve"}
+var runCommands = []string{"dump", "send", "bundle", "bench", "replay", "top", "tap", "query", "serve", "browse"}
 
 // newRootFor builds the command tree for a command line. When its first
 // word names a command of runCommands, the tree holds that command alone:
@@ -158,6 +159,12 @@ func newSubcommand(env *Env, name string) *cobra.Command {
 		return newQueryCmd(env, parseOnly[queryOptions](env))
 	case "serve":
 		return newServeCmd(env, parseOnly[serveOptions](env))
+	case "browse":
+		return newBrowseCmd(env, parseOnly[browseOptions](env))
+	case "tap":
+		return newTapCmd(env, parseOnly[tapOptions](env))
+	case "top":
+		return newTopCmd(env, parseOnly[topOptions](env))
 	}
 	panic("oscli: no command " + name)
 }

@@ -51,9 +51,10 @@ func newSendCmd(env *Env, runF func(*sendOptions) error) *cobra.Command {
 
 TARGET is a port, host:port, [::1]:9000, a URL (udp://host:port, liblo's
 osc.udp://host:port, ws://host:port/path or wss://host/path for OSC over
-WebSocket, one binary message per packet) or @name from the config file;
-it is the word before
-the address and never starts with '/'. liblo's two words, HOST PORT, work
+WebSocket, one binary message per packet) or @name: a target of the
+config file, else the instance of that name announced with DNS-SD (oscli
+browse lists them; @"TouchOSC on iPad"), looked for up to 2 s. It is the
+word before the address and never starts with '/'. liblo's two words, HOST PORT, work
 too. A host without a port (localhost) is refused unless -p or the config
 gives one, and so is a word like 9000x. The default is 127.0.0.1:8000 over
 UDP, where 'oscli dump' listens by default.
@@ -94,6 +95,7 @@ WHEN (--at, t:): ` + argparse.WhenHelp + `.`,
   oscli send udp://[::1]:9000 /mix [ i:1 i:2 ] T
   oscli send ws://127.0.0.1:8080/osc /1/fader f:0.5
   oscli send @mixer /ch/01/mix/fader 0.75
+  oscli send @"TouchOSC on iPad" /1/fader1 0.5   # found with DNS-SD
   oscli send /ping --reply --timeout 2s
   oscli send 10.0.0.5:10023 /xinfo --reply -n 1   # exit 1 if the X32 is silent
   oscli send 10.0.0.7:8000 /status --bind 9000 --reply   # it answers port 9000

@@ -48,7 +48,7 @@ type serveOptions struct {
 	ready func(addr string)
 	// announce, when set, is called with where the server listens once it
 	// does (for --advertise); the function it returns is called at the
-	// stop.
+	// stop, once.
 	announce func(servePorts) func()
 }
 
@@ -62,7 +62,10 @@ type servePorts struct {
 
 func newServeCmd(env *Env, runF func(*serveOptions) error) *cobra.Command {
 	o := &serveOptions{}
-	var timeStr string
+	var (
+		timeStr string
+		adv     advertiseFlag
+	)
 	c := &cobra.Command{
 		Use:   "serve [TREE.json] [-p PORT]",
 		Short: "Serve an OSCQuery tree, or learn one from traffic (a mock device)",
@@ -91,6 +94,15 @@ device you do not own can be captured once and mocked after:
 'oscli serve --learn --save dev.json' while the device (or 'oscli
 replay') sends, then 'oscli serve dev.json'.
 
+--advertise [NAME] announces serve on the local network with DNS-SD, so
+that it is found by name: its HTTP port as _oscjson._tcp ('oscli browse'
+lists it, 'oscli query @NAME' asks it) and its OSC port as _osc._udp or
+_osc._tcp with OSC 1.1's TXT keys ('oscli send @NAME'). Alone it is
+"oscli serve on HOSTNAME"; --name is HOST_INFO's NAME, apart from it. A
+word after --advertise that ends in .json or holds a '/' is TREE.json;
+--advertise=NAME is always clear. However serve stops, it says goodbye
+first, so browsers drop it at once.
+
 -p 0 picks a free port (the OSC port gets the same number). The first line
 on stderr says where serve is; --ready-file writes HOST:PORT (127.0.0.1
 when it listens on every address), which 'oscli query' takes as its URL
@@ -100,7 +112,8 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 		Example: `  oscli serve examples/oscquery-proposal.json -p 5678
   oscli serve examples/oscquery-proposal.json -p 5678 --osc-port 9000 --osc-proto tcp
   oscli serve --learn --save device.json -p 5678
-  oscli serve device.json -H 127.0.0.1 -p 0 --ready-file url.txt`,
+  oscli serve device.json -H 127.0.0.1 -p 0 --ready-file url.txt
+  oscli serve examples/oscquery-proposal.json --advertise "Mock desk"   # then: oscli query @"Mock desk"`,
 		Args: needArgs(0, 1, "", "serve takes one TREE.json at most"),
 		RunE: func(c *cobra.Command, args []string) error {
 			io, err := env.streams()
@@ -137,6 +150,11 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 			if err := inRange("count", o.Count, 0, -1); err != nil {
 				return err
 			}
+			a, err := adv.setup(c.Flags(), env, io, o.OSCProto)
+			if err != nil {
+				return err
+			}
+			o.announce = a.serve(c.Context())
 			o.Host = bareHost(o.Host)
 			warnIdle(io.ErrOut, c.Flags(), idle{"time", o.JSON, "with --json"})
 			env.awaitSignals()
@@ -158,6 +176,7 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 	fs.StringVar(&timeStr, "time", "local", "time column: local, utc, unix, rel or none")
 	fs.IntVarP(&o.Count, "count", "n", 0, "exit after `N` OSC packets (0: no limit)")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write HOST:PORT to `FILE` once serving (for scripts)")
+	adv.register(fs, "serve")
 	return c
 }
 
@@ -383,14 +402,17 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	nodes := srv.Root().Count()
 	fprintSafe(o.IO.ErrOut, "oscli: serving OSCQuery on %s (%d %s; OSC on %s; WebSocket on the same port%s)\n",
 		httpURL(o.Host, httpPort), nodes, pipeline.Plural(nodes, "node", "nodes"), l.Describe(), map[bool]string{true: "; learning", false: ""}[o.Learn])
+	withdraw := func() {}
 	if o.announce != nil {
-		defer o.announce(at)()
+		withdraw = sync.OnceFunc(o.announce(at))
 	}
+	defer withdraw()
 	if err := (&listenOptions{ready: o.ready, ReadyFile: o.ReadyFile}).signalReady(addr); err != nil {
 		hs.Close()
 		return err
 	}
 	serveErr := l.Serve(handle)
+	withdraw() // goodbye first, so browsers drop serve at once
 	// Stop: no new HTTP requests, WebSockets closed, output flushed.
 	sctx, scancel := context.WithTimeout(context.Background(), time.Second)
 	_ = hs.Shutdown(sctx)

@@ -35,6 +35,10 @@ func (s *Set) Exclude(pattern string) error {
 // Empty reports whether the set passes everything.
 func (s *Set) Empty() bool { return s == nil || len(s.include) == 0 && len(s.exclude) == 0 }
 
+// HasIncludes reports whether the set has patterns to include: then a
+// packet that matches none of them (or does not decode) does not pass.
+func (s *Set) HasIncludes() bool { return s != nil && len(s.include) > 0 }
+
 // Pass reports whether a packet is shown or sent: a message passes when it
 // matches an include pattern (or there are none) and no exclude pattern; a
 // bundle when any of its messages passes.

@@ -32,7 +32,27 @@ type Event struct {
 	Raw     []byte     // the packet bytes
 	Packet  osc.Packet // the decoded packet; nil when Err is set
 	Err     error      // why the packet could not be decoded
+	// Dir is which way the packet went through a tap: "" for a packet
+	// that was only received (dump), DirForward or DirReply.
+	Dir Dir
+	// To is, for DirReply, the sender the reply was returned to.
+	To string
 }
+
+// Dir is which way a packet went through oscli tap.
+type Dir string
+
+// The directions. A reply's text column is "FROM→TO" (the target, then
+// the sender it went back to), which ParseTextLine skips as it skips a
+// sender; JSON lines carry "dir" (and, for a reply, "to").
+const (
+	DirForward Dir = "forward" // from a sender, forwarded to the targets
+	DirReply   Dir = "reply"   // from a target, returned to the sender To
+)
+
+// ReplyArrow joins a reply's target and sender in the text format's
+// sender column.
+const ReplyArrow = "→"
 
 // Renderer writes events to a stream.
 type Renderer interface {

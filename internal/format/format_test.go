@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oscli/oscli/internal/argparse"
 	"github.com/oscli/oscli/internal/format"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/testvec"
@@ -141,6 +142,49 @@ func TestSourceColumnAligns(t *testing.T) {
 	}
 }
 
+// A reply through a tap shows "TARGET→SENDER" in the sender column (text)
+// and "dir" and "to" (JSON); a forwarded packet shows its sender as dump
+// does, and "dir":"forward". The text line still reads back as its
+// message.
+func TestTapDirections(t *testing.T) {
+	m := &osc.Message{Address: "/a", Args: []osc.Arg{osc.Int32(1)}}
+	raw, _ := osc.AppendMessage(nil, m)
+	evs := []format.Event{
+		{From: "127.0.0.1:54321", Proto: "udp", Packet: m, Raw: raw, Dir: format.DirForward},
+		{From: "127.0.0.1:9001", Proto: "udp", Packet: m, Raw: raw, Dir: format.DirReply, To: "127.0.0.1:54321"},
+		{From: "127.0.0.1:54321", Proto: "udp", Packet: m, Raw: raw, Dir: format.DirForward},
+		{From: "unix:/tmp/my sock", Proto: "unix", Packet: m, Raw: raw, Dir: format.DirReply, To: "[::1]:5"},
+	}
+	var text bytes.Buffer
+	render(t, format.NewText(&text, format.Options{Time: format.TimeNone}), evs)
+	want := "127.0.0.1:54321  /a i:1\n" +
+		"127.0.0.1:9001→127.0.0.1:54321  /a i:1\n" +
+		"127.0.0.1:54321                 /a i:1\n" +
+		"\"unix:/tmp/my sock\"→[::1]:5     /a i:1\n"
+	if got := text.String(); got != want {
+		t.Errorf("text:\n%s\nwant\n%s", got, want)
+	}
+	p := &argparse.Parser{}
+	for _, line := range strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n") {
+		got, err := format.ParseTextLine([]byte(line), p)
+		if err != nil || got == nil || got.(*osc.Message).String() != "/a i:1" {
+			t.Errorf("%q reads back as %v, %v", line, got, err)
+		}
+	}
+	var js bytes.Buffer
+	render(t, format.NewJSON(&js), evs[:2])
+	lines := strings.Split(js.String(), "\n")
+	if !strings.Contains(lines[0], `"from":"127.0.0.1:54321","proto":"udp","dir":"forward","size":12,`) ||
+		!strings.Contains(lines[1], `"from":"127.0.0.1:9001","proto":"udp","dir":"reply","to":"127.0.0.1:54321","size":12,`) {
+		t.Errorf("json:\n%s", js.String())
+	}
+	for _, line := range lines[:2] {
+		if jl, err := format.ParseJSONLine([]byte(line), arrival); err != nil || !bytes.Equal(jl.Raw, raw) {
+			t.Errorf("%s reads back as %v, %v", line, jl, err)
+		}
+	}
+}
+
 func TestBundleOffsets(t *testing.T) {
 	tests := []struct {
 		due  time.Duration
@@ -234,6 +278,14 @@ func TestRenderAllocs(t *testing.T) {
 		_ = r.Render(&ev)
 		if n := testing.AllocsPerRun(100, func() { _ = r.Render(&ev) }); n != 0 {
 			t.Errorf("%s: %v allocs per packet, want 0", name, n)
+		}
+		// tap: forwarded packets and replies in turn.
+		fwd, reply := ev, ev
+		fwd.Dir = format.DirForward
+		reply.Dir, reply.From, reply.To = format.DirReply, "127.0.0.1:9001", ev.From
+		_, _ = r.Render(&fwd), r.Render(&reply)
+		if n := testing.AllocsPerRun(100, func() { _, _ = r.Render(&fwd), r.Render(&reply) }); n != 0 {
+			t.Errorf("%s: %v allocs per forwarded packet and reply, want 0", name, n)
 		}
 	}
 }

@@ -87,6 +87,14 @@ func appendJSON(b []byte, ev *Event, c *jsonCache) []byte {
 	b = evTime.append(b, ev.Time)
 	b = append(b, '"')
 	b = c.appendSource(b, ev.From, ev.Proto)
+	if ev.Dir != "" {
+		b = append(b, `,"dir":`...)
+		b = appendJSONString(b, string(ev.Dir))
+		if ev.To != "" {
+			b = append(b, `,"to":`...)
+			b = appendJSONString(b, ev.To)
+		}
+	}
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(len(ev.Raw)), 10)
 	b = append(b, `,"raw":"`...)
@@ -145,14 +153,9 @@ func appendJSONPacket(b []byte, p osc.Packet, times *timeCache) []byte {
 		for _, a := range p.Args {
 			b = append(b, byte(a.Tag))
 		}
-		b = append(b, `","args":[`...)
-		for i, a := range p.Args {
-			if i > 0 && a.Tag != osc.TagArrayEnd && b[len(b)-1] != '[' {
-				b = append(b, ',')
-			}
-			b = appendJSONArg(b, a)
-		}
-		return append(b, "]}"...)
+		b = append(b, `","args":`...)
+		b = AppendJSONArgs(b, p.Args)
+		return append(b, '}')
 	case *osc.Bundle:
 		b = append(b, `{"timetag":"`...)
 		b = p.Timetag.AppendHex(b)
@@ -173,6 +176,23 @@ func appendJSONPacket(b []byte, p osc.Packet, times *timeCache) []byte {
 	}
 	return append(b, "null"...)
 }
+
+// AppendJSONArgs appends args as the JSON array of a message's "args":
+// values read through their types, arrays as nested arrays.
+func AppendJSONArgs(b []byte, args []osc.Arg) []byte {
+	b = append(b, '[')
+	for i, a := range args {
+		if i > 0 && a.Tag != osc.TagArrayEnd && b[len(b)-1] != '[' {
+			b = append(b, ',')
+		}
+		b = appendJSONArg(b, a)
+	}
+	return append(b, ']')
+}
+
+// AppendJSONString appends s as a JSON string escaped as in every JSON
+// line oscli writes (see appendJSONString).
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
 
 func appendJSONArg(b []byte, a osc.Arg) []byte {
 	switch a.Tag {

@@ -31,7 +31,8 @@ type Text struct {
 	o       Options
 	first   time.Time
 	srcW    int    // width of the sender column
-	from    string // the last sender, and
+	from    string // the last sender (and, for a reply, its receiver), and
+	to      string
 	col     []byte // its column, escaped,
 	colW    int    // in this many runes
 	buf     []byte
@@ -120,10 +121,15 @@ func (t *Text) appendPrefix(b []byte, ev *Event) []byte {
 	if from == "" {
 		from = "-"
 	}
-	if from != t.from || t.col == nil {
+	if from != t.from || ev.To != t.to || t.col == nil {
 		// Usually once per run, or per connection.
-		t.from = from
+		t.from, t.to = from, ev.To
 		t.col = appendColumn(t.col[:0], from)
+		if ev.To != "" {
+			// A reply through a tap: "127.0.0.1:9001→127.0.0.1:54321".
+			t.col = append(t.col, ReplyArrow...)
+			t.col = appendColumn(t.col, ev.To)
+		}
 		t.colW = utf8.RuneCount(t.col)
 	}
 	b = append(b, t.col...)

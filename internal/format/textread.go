@@ -56,6 +56,10 @@ func looksLikeColumn(w string) bool {
 	if strings.HasPrefix(w, "unix:") || w == "-" {
 		return true
 	}
+	if from, to, ok := strings.Cut(w, ReplyArrow); ok {
+		// A reply through a tap: "127.0.0.1:9001→127.0.0.1:54321".
+		return looksLikeColumn(from) && looksLikeColumn(to)
+	}
 	if w[0] == '[' && strings.Contains(w, "]:") {
 		return true // an IPv6 sender, perhaps with a zone: [fe80::1%eth0]:9000
 	}

@@ -113,3 +113,24 @@ func (o *outWriter) close() {
 	}
 	o.closed = true
 }
+
+// Output writes to w the way the pipeline writes its own output, for
+// output a command prints on its own schedule rather than per packet
+// (top's snapshots): until Stopping, a Write waits as long as the writer
+// takes (back-pressure); after it, at most StopGrace, then it fails with
+// ErrBlocked and every later Write fails at once. Writes must not
+// overlap.
+type Output struct{ w *outWriter }
+
+// NewOutput returns an Output writing to w, timed by clk.
+func NewOutput(w io.Writer, clk clock.Clock) *Output { return &Output{w: newOutWriter(w, clk)} }
+
+// Write writes b, or gives up StopGrace after Stopping.
+func (o *Output) Write(b []byte) (int, error) { return o.w.Write(b) }
+
+// Stopping says the run is stopping; it may be called from any goroutine,
+// any number of times.
+func (o *Output) Stopping() { o.w.stop() }
+
+// Close ends the writing goroutine; call it after the last Write.
+func (o *Output) Close() { o.w.close() }

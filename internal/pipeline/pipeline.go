@@ -62,6 +62,9 @@ type Config struct {
 	Count int
 	// Echo sends every well-formed packet back to its sender.
 	Echo bool
+	// Dir marks the packets Handle shows (format.DirForward in a tap);
+	// HandleReply's are format.DirReply.
+	Dir format.Dir
 	// Stop is called (once, from any goroutine) when the pipeline wants
 	// the run to end: Count reached, or the output or the record failed.
 	Stop func()
@@ -150,14 +153,21 @@ func New(cfg Config) *Pipeline {
 
 // Handle decodes a received packet and shows it, or holds it until due.
 // It is the callback for transport.Listener.Serve.
-func (p *Pipeline) Handle(pk *transport.Packet) {
+func (p *Pipeline) Handle(pk *transport.Packet) { p.handle(pk, p.cfg.Dir, "") }
+
+// HandleReply shows a packet that a tap's target sent back (pk.Source)
+// and that was returned to the sender named to, as Handle shows a
+// received one; Echo does not apply.
+func (p *Pipeline) HandleReply(pk *transport.Packet, to string) { p.handle(pk, format.DirReply, to) }
+
+func (p *Pipeline) handle(pk *transport.Packet, dir format.Dir, to string) {
 	now := p.cfg.Clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
 		return
 	}
-	p.ev = format.Event{Time: now, From: pk.Source.String(), Proto: pk.Source.Proto(), Raw: pk.Data}
+	p.ev = format.Event{Time: now, From: pk.Source.String(), Proto: pk.Source.Proto(), Raw: pk.Data, Dir: dir, To: to}
 	ev := &p.ev
 	if pk.Truncated {
 		p.st.Truncated++
@@ -165,7 +175,7 @@ func (p *Pipeline) Handle(pk *transport.Packet) {
 	} else {
 		ev.Packet, ev.Err = p.dec.Decode(pk.Data)
 	}
-	if p.cfg.Echo && ev.Err == nil {
+	if p.cfg.Echo && ev.Err == nil && dir != format.DirReply {
 		_ = pk.Source.Reply(pk.Data)
 	}
 	if p.sched != nil && ev.Err == nil {

@@ -338,3 +338,38 @@ func TestScheduleCountDropsHeld(t *testing.T) {
 		t.Errorf("shown after Close: %q", got)
 	}
 }
+
+// A tap's pipeline marks what Handle shows as forwarded and what
+// HandleReply shows as a reply to its sender; a reply is never echoed,
+// and a held bundle keeps its direction until it is shown.
+func TestReplies(t *testing.T) {
+	echoed := 0
+	target := transport.NewSource("udp", "127.0.0.1:9001", func([]byte) error { echoed++; return nil })
+	r := newRig(t, Config{Dir: format.DirForward, Echo: true, Schedule: true,
+		Render: func(w io.Writer) format.Renderer { return format.NewJSON(w) }})
+	r.feed(t, msg("/fwd"), false)
+	raw, _ := osc.AppendPacket(nil, msg("/ans"))
+	r.p.HandleReply(&transport.Packet{Data: raw, Source: target}, "127.0.0.1:5000")
+	held, _ := osc.AppendPacket(nil, bundleAt(time.Second, msg("/later")))
+	r.p.HandleReply(&transport.Packet{Data: held, Source: target}, "127.0.0.1:5000")
+	r.clk.Advance(time.Second)
+	lines := strings.Split(strings.TrimSpace(r.out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines:\n%s", len(lines), r.out.String())
+	}
+	for i, want := range []string{
+		`"from":"127.0.0.1:5000","proto":"udp","dir":"forward",`,
+		`"from":"127.0.0.1:9001","proto":"udp","dir":"reply","to":"127.0.0.1:5000",`,
+		`"from":"127.0.0.1:9001","proto":"udp","dir":"reply","to":"127.0.0.1:5000",`,
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d: %s\nwant %s", i, lines[i], want)
+		}
+	}
+	if echoed != 0 {
+		t.Errorf("a reply was echoed %d times", echoed)
+	}
+	if st, _ := r.p.Close(); st.Packets != 3 {
+		t.Errorf("counted %d packets, want 3 (replies count)", st.Packets)
+	}
+}

@@ -42,6 +42,8 @@ type held struct {
 	raw     []byte
 	from    string
 	proto   string
+	dir     format.Dir
+	to      string
 	arrived time.Time
 }
 
@@ -103,7 +105,7 @@ func (s *scheduler) hold(ev *format.Event, due time.Time) bool {
 	s.seq++
 	s.bytes += len(ev.Raw)
 	heap.Push(&s.q, &held{due: due, seq: s.seq, raw: append([]byte(nil), ev.Raw...),
-		from: ev.From, proto: ev.Proto, arrived: ev.Time})
+		from: ev.From, proto: ev.Proto, dir: ev.Dir, to: ev.To, arrived: ev.Time})
 	if s.q[0].seq == s.seq {
 		s.rearm()
 	}
@@ -128,7 +130,7 @@ func (s *scheduler) fire() {
 		s.bytes -= len(h.raw)
 		// It decoded when it arrived; the pipeline's decoder is free
 		// under p.mu.
-		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Raw: h.raw}
+		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Dir: h.dir, To: h.to, Raw: h.raw}
 		ev.Packet, ev.Err = p.dec.Decode(h.raw)
 		p.emitLocked(&ev, true)
 	}
@@ -158,7 +160,7 @@ func (s *scheduler) close() (shown, dropped int) {
 			continue
 		}
 		shown++
-		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Raw: h.raw}
+		ev := format.Event{Time: now, Arrived: h.arrived, From: h.from, Proto: h.proto, Dir: h.dir, To: h.to, Raw: h.raw}
 		ev.Packet, ev.Err = p.dec.Decode(h.raw)
 		p.emitLocked(&ev, false)
 	}

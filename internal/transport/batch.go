@@ -61,12 +61,18 @@ func (b *batch) truncated(i int) bool { return b.msgs[i].Flags&msgTrunc != 0 }
 // receive buffer was full, where the system reports it (Linux).
 func (c *udpConn) kernelDrops() (uint32, bool) { return c.drops, c.dropsKnown }
 
-// writeBatch sends every packet to one destination, many per system call.
+// writeBatch sends every packet to one destination, many per system call;
+// when some went before an error, the error is a *PartialError saying how
+// many.
 func (c *udpConn) writeBatch(ps [][]byte, to netip.AddrPort, b *batch) error {
 	if c.p4 == nil && to.Addr().Is4() {
 		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
 	}
-	addr := net.UDPAddrFromAddrPort(to)
+	var addr net.Addr
+	if !c.connected {
+		addr = net.UDPAddrFromAddrPort(to)
+	}
+	sent := 0
 	for len(ps) > 0 {
 		k := min(len(ps), len(b.msgs))
 		for i := range k {
@@ -82,8 +88,9 @@ func (c *udpConn) writeBatch(ps [][]byte, to netip.AddrPort, b *batch) error {
 			n, err = c.p6.WriteBatch(b.msgs[:k], 0)
 		}
 		if err != nil {
-			return wrapSendErr(to.String(), err)
+			return partial(sent, wrapSendErr(to.String(), err))
 		}
+		sent += n
 		ps = ps[n:]
 	}
 	return nil

@@ -52,7 +52,10 @@ type udpConn struct {
 	Local  netip.AddrPort
 	Groups []netip.Addr
 	Dual   bool // an IPv6 socket that takes IPv4 too
-	closed atomic.Bool
+	// connected: the socket is connected to its one destination
+	// (connectUDP); writes name no address.
+	connected bool
+	closed    atomic.Bool
 
 	drops      uint32
 	dropsKnown bool
@@ -228,6 +231,13 @@ func (c *udpConn) ReadFrom(buf []byte) (n int, from netip.AddrPort, truncated bo
 
 // WriteTo sends one datagram.
 func (c *udpConn) WriteTo(b []byte, to netip.AddrPort) error {
+	if c.connected {
+		// Not Write: it sends nothing for an empty datagram.
+		if _, _, err := c.conn.WriteMsgUDP(b, nil, nil); err != nil {
+			return wrapSendErr(to.String(), err)
+		}
+		return nil
+	}
 	if c.p4 == nil && to.Addr().Is4() {
 		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
 	}

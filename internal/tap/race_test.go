@@ -1,0 +1,6 @@
+//go:build race
+
+package tap
+
+// raceEnabled: the race detector allocates in channel and lock operations.
+const raceEnabled = true

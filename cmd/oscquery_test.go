@@ -364,12 +364,14 @@ func TestQueryNotOSCQuery(t *testing.T) {
 		return "http://" + ln.Addr().String()
 	}
 	silent, ssh := raw(""), raw("SSH-2.0-OpenSSH_9.6\r\n")
+	plain := strings.Replace(raw("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), "http://", "https://", 1)
 	ws := start(t, nil, "dump", "ws://127.0.0.1:0/osc")
 	wsURL := "http://" + strings.TrimPrefix(ws.addr, "ws://")
 	wsURL = strings.TrimSuffix(wsURL, "/osc")
 	for _, tt := range []struct{ url, err, hint string }{
 		{silent, "oscli: error: cannot reach " + silent + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
 		{ssh, "oscli: error: cannot reach " + ssh + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{plain, "oscli: error: cannot reach " + plain + "/: it does not speak TLS (an http:// server?)\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
 		{wsURL, "oscli: error: " + wsURL + "/ answered 404 Not Found for the root address /: not an OSCQuery server\n", "oscli: hint: is this an OSCQuery server? its OSC port is another one"},
 	} {
 		r := run(t, "", nil, "query", tt.url)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/oscli/oscli/internal/clock"
 	"github.com/oscli/oscli/internal/osc"
 	"github.com/oscli/oscli/internal/oscquery"
@@ -364,12 +366,14 @@ func TestQueryNotOSCQuery(t *testing.T) {
 		return "http://" + ln.Addr().String()
 	}
 	silent, ssh := raw(""), raw("SSH-2.0-OpenSSH_9.6\r\n")
+	plain := strings.Replace(raw("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), "http://", "https://", 1)
 	ws := start(t, nil, "dump", "ws://127.0.0.1:0/osc")
 	wsURL := "http://" + strings.TrimPrefix(ws.addr, "ws://")
 	wsURL = strings.TrimSuffix(wsURL, "/osc")
 	for _, tt := range []struct{ url, err, hint string }{
 		{silent, "oscli: error: cannot reach " + silent + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
 		{ssh, "oscli: error: cannot reach " + ssh + "/: no HTTP answer\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
+		{plain, "oscli: error: cannot reach " + plain + "/: it does not speak TLS (an http:// server?)\n", "oscli: hint: is the application running, and is this its OSCQuery (HTTP) port?"},
 		{wsURL, "oscli: error: " + wsURL + "/ answered 404 Not Found for the root address /: not an OSCQuery server\n", "oscli: hint: is this an OSCQuery server? its OSC port is another one"},
 	} {
 		r := run(t, "", nil, "query", tt.url)
@@ -679,5 +683,76 @@ func TestServeRefusesIncoherentTree(t *testing.T) {
 	srv := start(t, nil, "serve", name, "-H", "127.0.0.1", "-p", "0")
 	if r := run(t, "", nil, "query", "http://"+srv.addr, "/a", "--json"); r.code != 0 || !strings.Contains(r.out, `"FULL_PATH":"/a/c"`) || !strings.Contains(r.out, `{"FULL_PATH":"/a",`) {
 		t.Errorf("query /a: %s %s", r.out, r.err)
+	}
+}
+
+// A server's PATH_RENAMED cannot make watch hold more than the 16 MiB of
+// addresses a tree may: renaming a container to ever longer names grew
+// every address below it each time (2,000 addresses renamed 3 times by
+// 60 KB: 376 MB). Addresses past the bound are no longer followed, and
+// watch says so. (The bound is 1 MiB here, to keep the test quick.)
+func TestQueryWatchRenamesBounded(t *testing.T) {
+	defer func(m int) { maxWatchedNames = m }(maxWatchedNames)
+	maxWatchedNames = 1 << 20
+	const n, step, renames = 20, 5_000, 11 // 20 × 55 KB at the end
+	name := func(k int) string { return "/c" + strings.Repeat("x", k*step) }
+	var tree strings.Builder
+	tree.WriteString(`{"FULL_PATH":"/","CONTENTS":{"c":{"FULL_PATH":"/c","CONTENTS":{`)
+	for i := range n {
+		if i > 0 {
+			tree.WriteString(",")
+		}
+		fmt.Fprintf(&tree, `"p%d":{"FULL_PATH":"/c/p%d","TYPE":"i","ACCESS":3,"VALUE":[1]}`, i, i)
+	}
+	tree.WriteString(`}}}}`)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _ := osc.AppendMessage(nil, &osc.Message{Address: "/c/p0", Args: []osc.Arg{osc.Int32(2)}})
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.RawQuery == "HOST_INFO":
+			fmt.Fprint(w, `{"NAME":"renamer","EXTENSIONS":{"LISTEN":true,"VALUE":true,"PATH_RENAMED":true}}`)
+		case r.Header.Get("Upgrade") != "":
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			ctx := r.Context()
+			for range n { // every LISTEN taken: renames follow them
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+			for k := 1; k <= renames; k++ {
+				msg := fmt.Sprintf(`{"COMMAND":"PATH_RENAMED","DATA":{"OLD":%q,"NEW":%q}}`, name(k-1), name(k))
+				if c.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+					return
+				}
+			}
+			c.Write(ctx, websocket.MessageBinary, done)
+			c.Read(ctx) // until watch goes
+		default:
+			fmt.Fprint(w, tree.String())
+		}
+	})}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	r := run(t, "", nil, "query", "watch", "http://"+ln.Addr().String(), "--time", "none", "-n", "1")
+	var watched int
+	for _, l := range strings.Split(r.err, "\n") {
+		if s, ok := strings.CutPrefix(l, "oscli: stopped by --count 1: 1 change of "); ok {
+			fmt.Sscan(s, &watched)
+		}
+	}
+	if r.code != 0 || watched == 0 || watched*renames*step > 1<<20 || !strings.Contains(r.err, "no longer followed") {
+		var lines []string
+		for _, l := range strings.Split(r.err, "\n") {
+			lines = append(lines, fmt.Sprintf("%.200s", l))
+		}
+		t.Errorf("watch: %d, %d addresses watched\n%s", r.code, watched, strings.Join(lines, "\n"))
 	}
 }

@@ -328,13 +328,42 @@ func (w *watcher) stream(ctx context.Context, hi *oscquery.HostInfo, root *oscqu
 			if oldp == "" || newp == "" {
 				continue
 			}
-			for _, p := range forget(oldp) {
+			gone := forget(oldp)
+			// Renames add to every address below, each time: the names
+			// kept stay within what a tree may hold (MaxBody), however
+			// long the server makes them.
+			total := 0
+			for p := range w.watched {
+				total += len(p)
+			}
+			dropped := 0
+			for _, p := range gone {
 				np := newp + strings.TrimPrefix(p, oldp)
+				if total += len(np); total > maxWatchedNames {
+					dropped++
+					continue
+				}
 				w.watched[np] = true // the server carries the LISTEN over
 			}
-			fprintSafe(w.o.IO.ErrOut, "oscli: renamed %s to %s\n", oldp, newp)
+			fprintSafe(w.o.IO.ErrOut, "oscli: renamed %s to %s\n", clipName(oldp), clipName(newp))
+			if dropped > 0 {
+				fprintSafe(w.o.IO.ErrOut, "oscli: warning: %d renamed %s no longer followed: the names watched would pass %d bytes\n",
+					dropped, pipeline.Plural(dropped, "address", "addresses"), maxWatchedNames)
+			}
 		}
 	}
+}
+
+// maxWatchedNames bounds the bytes of the addresses watch keeps: what a
+// tree may hold.
+var maxWatchedNames = int(oscquery.DefaultLimits().MaxBody)
+
+// clipName shortens an address from the server for a line on stderr.
+func clipName(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	return s[:200] + "…"
 }
 
 // passes reports whether a streamed packet is about a watched address.

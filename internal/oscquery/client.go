@@ -2,6 +2,7 @@ package oscquery
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,6 +85,9 @@ func NotFound(err error) bool {
 // something other than HTTP: not an OSCQuery server (an OSC TCP port).
 var ErrNoHTTP = errors.New("no HTTP answer")
 
+// errNoTLS is an https:// URL whose server answers plain HTTP.
+var errNoTLS = errors.New("it does not speak TLS (an http:// server?)")
+
 // BodyError is an answer whose body is not what OSCQuery promises.
 type BodyError struct {
 	URL         string
@@ -149,7 +153,12 @@ func (c *Client) get(ctx context.Context, path, attr string) (*answer, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		if ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "malformed HTTP")) {
+		var rec tls.RecordHeaderError
+		switch {
+		case ctx.Err() != nil:
+		case errors.As(err, &rec) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+			return nil, &RequestError{URL: u, Err: errNoTLS}
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "malformed HTTP"):
 			return nil, &RequestError{URL: u, Err: ErrNoHTTP}
 		}
 		return nil, c.requestError(ctx, u, err)

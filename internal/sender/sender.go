@@ -107,6 +107,8 @@ func (e *TooBigError) Error() string {
 type Sender struct {
 	o       Options
 	c       transport.Client
+	ctx     context.Context
+	stop    func() bool // context.AfterFunc's: the unblocking on ctx's end
 	buf     []byte
 	pending [][]byte
 	npend   int
@@ -138,8 +140,22 @@ func Open(ctx context.Context, o Options) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.c = c
-	return s, nil
+	return newSender(ctx, o, c), nil
+}
+
+// longAgo, as a write deadline, ends a write at once.
+var longAgo = time.Unix(1, 0)
+
+// newSender sends over c until ctx ends: then a write blocked on a
+// receiver that does not read (TCP, WebSocket, a full Unix socket) ends
+// at once, and every send is ctx's error.
+func newSender(ctx context.Context, o Options, c transport.Client) *Sender {
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	s := &Sender{o: o, max: MaxPacket(o), c: c, ctx: ctx}
+	s.stop = context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(longAgo) })
+	return s
 }
 
 // String describes where packets go: "udp 127.0.0.1:5000 → 127.0.0.1:8000".
@@ -275,6 +291,9 @@ func (s *Sender) send(raw []byte) error {
 }
 
 func (s *Sender) sendError(err error) error {
+	if s.ctx != nil && s.ctx.Err() != nil {
+		return s.ctx.Err() // stopped, not failed
+	}
 	if errors.Is(err, syscall.EACCES) && !s.o.Broadcast {
 		return broadcastError{err}
 	}
@@ -288,6 +307,7 @@ func (s *Sender) Close() error {
 		if cerr := s.c.Close(); err == nil {
 			err = cerr
 		}
+		s.stop()
 	}
 	return err
 }

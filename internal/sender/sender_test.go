@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -408,4 +409,52 @@ func TestSendLinesTooBig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blockingClient's Send blocks, as a write to a receiver that does not
+// read does, until a write deadline in the past is set.
+type blockingClient struct {
+	transport.Client
+	entered chan struct{}
+	expired chan struct{}
+}
+
+func (c *blockingClient) Send([]byte) error {
+	c.entered <- struct{}{}
+	<-c.expired
+	return fmt.Errorf("write: %w", os.ErrDeadlineExceeded)
+}
+
+func (c *blockingClient) SendBatch([][]byte) error { return c.Send(nil) }
+
+func (c *blockingClient) SetWriteDeadline(t time.Time) error {
+	if !t.IsZero() && t.Before(time.Now()) {
+		close(c.expired)
+	}
+	return nil
+}
+
+func (c *blockingClient) Close() error { return nil }
+
+// A send blocked on a receiver that does not read (a TCP or WebSocket
+// peer that stopped reading) ends when the run's context does, with the
+// context's error: Ctrl-C or SIGTERM stops send, bundle and replay at
+// once (exit 130), not only after the peer reads.
+func TestSendEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &blockingClient{entered: make(chan struct{}, 1), expired: make(chan struct{})}
+	s := newSender(ctx, Options{Target: transport.Endpoint{Proto: transport.TCP}}, c)
+	done := make(chan error, 1)
+	go func() { done <- s.Send(encode(t, msg("/stuck"))) }()
+	<-c.entered
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Send: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send still blocked 10s after the context ended")
+	}
+	s.Close()
 }

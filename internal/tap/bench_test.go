@@ -81,11 +81,12 @@ func TestForwardAllocs(t *testing.T) {
 // discardClient is a target socket that takes every packet at once.
 type discardClient struct{ done chan struct{} }
 
-func (d *discardClient) Send([]byte) error               { return nil }
-func (d *discardClient) SendBatch([][]byte) error        { return nil }
-func (d *discardClient) SetReadDeadline(time.Time) error { return nil }
-func (d *discardClient) String() string                  { return "discard" }
-func (d *discardClient) Close() error                    { close(d.done); return nil }
+func (d *discardClient) Send([]byte) error                { return nil }
+func (d *discardClient) SendBatch([][]byte) error         { return nil }
+func (d *discardClient) SetReadDeadline(time.Time) error  { return nil }
+func (d *discardClient) SetWriteDeadline(time.Time) error { return nil }
+func (d *discardClient) String() string                   { return "discard" }
+func (d *discardClient) Close() error                     { close(d.done); return nil }
 func (d *discardClient) Receive() (transport.Packet, error) {
 	<-d.done
 	return transport.Packet{}, net.ErrClosed

@@ -25,6 +25,9 @@ type Client interface {
 	// its Data is valid until the next call.
 	Receive() (Packet, error)
 	SetReadDeadline(t time.Time) error
+	// SetWriteDeadline bounds Send and SendBatch: a deadline in the past
+	// ends one blocked on a receiver that does not read.
+	SetWriteDeadline(t time.Time) error
 	Close() error
 	// String describes the socket: "udp 127.0.0.1:5000 → 127.0.0.1:8000".
 	String() string
@@ -204,10 +207,11 @@ func (u *udpClient) Receive() (Packet, error) {
 	}
 	return Packet{Data: u.buf[:n], Truncated: trunc, Source: u.src}, nil
 }
-func (u *udpClient) reply(s *Source, p []byte) error   { return u.c.WriteTo(p, s.addr) }
-func (u *udpClient) SetReadDeadline(t time.Time) error { return u.c.conn.SetReadDeadline(t) }
-func (u *udpClient) Close() error                      { return u.c.Close() }
-func (u *udpClient) String() string                    { return fmt.Sprintf("udp %s → %s", u.c.Local, u.to) }
+func (u *udpClient) reply(s *Source, p []byte) error    { return u.c.WriteTo(p, s.addr) }
+func (u *udpClient) SetReadDeadline(t time.Time) error  { return u.c.conn.SetReadDeadline(t) }
+func (u *udpClient) SetWriteDeadline(t time.Time) error { return u.c.conn.SetWriteDeadline(t) }
+func (u *udpClient) Close() error                       { return u.c.Close() }
+func (u *udpClient) String() string                     { return fmt.Sprintf("udp %s → %s", u.c.Local, u.to) }
 
 type tcpClient struct {
 	conn    net.Conn
@@ -360,7 +364,8 @@ func (c *tcpClient) Receive() (Packet, error) {
 
 func (c *tcpClient) reply(_ *Source, p []byte) error { return c.Send(p) }
 
-func (c *tcpClient) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+func (c *tcpClient) SetReadDeadline(t time.Time) error  { return c.conn.SetReadDeadline(t) }
+func (c *tcpClient) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
 
 // Close half-closes first, so the receiver reads everything and sees a
 // clean end of stream.
@@ -415,7 +420,8 @@ func (u *unixClient) Receive() (Packet, error) {
 	return Packet{Data: u.buf[:n], Truncated: flags&msgTrunc != 0, Source: Source{proto: Unix, name: unixName(from), r: u}}, nil
 }
 
-func (u *unixClient) reply(_ *Source, p []byte) error   { return u.Send(p) }
-func (u *unixClient) SetReadDeadline(t time.Time) error { return u.conn.SetReadDeadline(t) }
-func (u *unixClient) Close() error                      { return u.conn.Close() }
-func (u *unixClient) String() string                    { return "unix → " + u.conn.RemoteAddr().String() }
+func (u *unixClient) reply(_ *Source, p []byte) error    { return u.Send(p) }
+func (u *unixClient) SetReadDeadline(t time.Time) error  { return u.conn.SetReadDeadline(t) }
+func (u *unixClient) SetWriteDeadline(t time.Time) error { return u.conn.SetWriteDeadline(t) }
+func (u *unixClient) Close() error                       { return u.conn.Close() }
+func (u *unixClient) String() string                     { return "unix → " + u.conn.RemoteAddr().String() }

@@ -243,7 +243,8 @@ func (c *wsClient) receiveError(err error) error {
 
 func (c *wsClient) reply(_ *Source, p []byte) error { return c.Send(p) }
 
-func (c *wsClient) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+func (c *wsClient) SetReadDeadline(t time.Time) error  { return c.raw.SetReadDeadline(t) }
+func (c *wsClient) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
 
 // Close says goodbye with a close message (normal closure) and gives the
 // server wsCloseGrace to answer before the connection is cut. A server

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -180,11 +179,8 @@ N OSC packets. Ctrl-C, SIGTERM or SIGHUP stop serve with a summary.`,
 	return c
 }
 
-// loadTree reads TREE.json. A tree whose root is not "/" (a subtree
-// saved from 'query URL /path --json') is placed at its FULL_PATH. Every
-// node must be where its FULL_PATH says (a '/' at the end of a
-// container's aside), and every name an address part, or queries,
-// values and LISTEN would name two addresses for one node, or none.
+// loadTree reads TREE.json, bounded by lim; oscquery.ParseTree places a
+// subtree at its FULL_PATH and refuses a node that is not where it says.
 func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 	data, err := readFileMax(name, lim.MaxBody, "the most an OSCQuery tree may be")
 	if err != nil {
@@ -194,83 +190,11 @@ func loadTree(name string, lim oscquery.Limits) (*oscquery.Node, error) {
 		}
 		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
-	n, err := oscquery.ParseNode(data, "/", lim)
+	n, err := oscquery.ParseTree(data, lim)
 	if err != nil {
 		return nil, usageErrorf("%s: %v", name, err)
 	}
-	at := "/"
-	if n.FullPath != "/" {
-		parts := splitPath(n.FullPath)
-		if n.FullPath == "" || n.FullPath[0] != '/' || strings.Contains(strings.TrimSuffix(n.FullPath, "/"), "//") || len(parts) == 0 {
-			return nil, usageErrorf("%s: FULL_PATH %q is not an OSC address", name, n.FullPath)
-		}
-		// Read again from there: a node below without a FULL_PATH of
-		// its own is where its place in CONTENTS puts it.
-		at = "/" + strings.Join(parts, "/")
-		if n, err = oscquery.ParseNode(data, at, lim); err != nil {
-			return nil, usageErrorf("%s: %v", name, err)
-		}
-	}
-	if err := coherentTree(n, at); err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	if at == "/" {
-		return n, nil
-	}
-	root := &oscquery.Node{FullPath: "/", Access: oscquery.AccessNone, Contents: map[string]*oscquery.Node{}}
-	cur := root
-	parts := splitPath(at)
-	for i, p := range parts {
-		if i == len(parts)-1 {
-			cur.Contents[p] = n
-			break
-		}
-		next := &oscquery.Node{FullPath: joinOSC(cur.FullPath, p), Access: oscquery.AccessNone, Contents: map[string]*oscquery.Node{}}
-		cur.Contents[p] = next
-		cur = next
-	}
-	return root, nil
-}
-
-// coherentTree checks that n, placed at the address at, and every node
-// below it are where their FULL_PATH says, and that every name in
-// CONTENTS is an address part; a FULL_PATH ending in '/' loses it.
-func coherentTree(n *oscquery.Node, at string) error {
-	if fp := n.FullPath; fp != at && (at == "/" || fp != at+"/") {
-		return fmt.Errorf("the node at %s has FULL_PATH %q", at, fp)
-	}
-	n.FullPath = at
-	for _, name := range n.Names() {
-		c := n.Contents[name]
-		switch {
-		case name == "":
-			return fmt.Errorf("CONTENTS of %s holds \"\": an empty name", at)
-		case strings.Contains(name, "/"):
-			return fmt.Errorf("CONTENTS of %s holds %q: a name holds no '/' (nest a node in another)", at, name)
-		}
-		if err := coherentTree(c, joinOSC(at, name)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// splitPath splits an OSC address into its parts, empty ones left out.
-func splitPath(p string) []string {
-	var out []string
-	for _, s := range strings.Split(p, "/") {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func joinOSC(parent, name string) string {
-	if parent == "/" {
-		return "/" + name
-	}
-	return parent + "/" + name
+	return n, nil
 }
 
 // listenServe opens the HTTP listener and the OSC listener. With -p 0

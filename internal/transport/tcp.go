@@ -309,13 +309,8 @@ type tcpConn struct {
 	framing Framing
 	src     Source
 
-	// Replies waiting for the writer (flush), whether one runs, and why
-	// replies fail from now on; wmu.
-	wmu     sync.Mutex
-	wq      []byte
-	writing bool
-	werr    error
-	replied bool // a reply was queued: later ones get a leading END
+	replies replyQueue
+	replied bool // a reply was queued: later ones get a leading END; replies.mu
 }
 
 func (c *tcpConn) reading(partial bool, have int) {
@@ -331,54 +326,24 @@ func (c *tcpConn) reading(partial bool, have int) {
 // A peer whose replies pile up past replyQueueLimit is closed
 // (ErrNotReading).
 func (c *tcpConn) reply(_ *Source, p []byte) error {
-	c.wmu.Lock()
-	if c.werr != nil {
-		c.wmu.Unlock()
-		return c.werr
-	}
-	c.wq = appendConnFrame(c.wq, p, c.framing, !c.replied)
-	c.replied = true
-	n := len(c.wq)
-	if n > replyQueueLimit(c.l.cfg.MaxFrame) {
-		c.werr = &closeError{kind: ErrNotReading,
-			msg: fmt.Sprintf("not reading its replies (%d bytes waiting)", n)}
-		c.wq = nil
-		err := c.werr
-		c.wmu.Unlock()
-		if c.l.killIfOpen(&c.connSlot, err) {
-			c.conn.Close()
-		}
-		return err
-	}
-	if !c.writing {
-		c.writing = true
-		go c.flush()
-	}
-	c.wmu.Unlock()
-	return nil
+	return c.replies.push(func(q []byte) []byte {
+		q = appendConnFrame(q, p, c.framing, !c.replied)
+		c.replied = true
+		return q
+	}, replyQueueLimit(c.l.cfg.MaxFrame), c)
 }
 
-// flush writes the queued replies until none is left or a write fails,
-// and lets go of a queue grown large.
-func (c *tcpConn) flush() {
-	var spare []byte
-	c.wmu.Lock()
-	for len(c.wq) > 0 && c.werr == nil {
-		buf := c.wq
-		c.wq = spare[:0]
-		c.wmu.Unlock()
-		_, err := c.conn.Write(buf)
-		c.wmu.Lock()
-		if err != nil && c.werr == nil {
-			c.werr = err
-		}
-		spare = buf
+// writeReplies writes queued replies, already framed.
+func (c *tcpConn) writeReplies(buf []byte) error {
+	_, err := c.conn.Write(buf)
+	return err
+}
+
+// killNotReading closes a peer that does not read its replies.
+func (c *tcpConn) killNotReading(err error) {
+	if c.l.killIfOpen(&c.connSlot, err) {
+		c.conn.Close()
 	}
-	c.writing = false
-	if cap(c.wq) > keepFrameBuffer || c.werr != nil {
-		c.wq = nil
-	}
-	c.wmu.Unlock()
 }
 
 // connections is the word for n connections.

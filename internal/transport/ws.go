@@ -427,12 +427,8 @@ type wsConn struct {
 	// goAway, closeGoingAway's goroutine, joined by closing.
 	closing sync.WaitGroup
 
-	// Replies waiting for the writer (flush), each an int32 size and the
-	// packet; whether a writer runs; why replies fail from now on; wmu.
-	wmu     sync.Mutex
-	wq      []byte
-	writing bool
-	werr    error
+	// Replies waiting for the writer, each an int32 size and the packet.
+	replies replyQueue
 }
 
 // next waits for the next message and reads it into buf; partial
@@ -533,66 +529,35 @@ func (c *wsConn) closeGoingAway() {
 // hold up the caller (dump's pipeline, serving every connection). A peer
 // whose replies pile up past replyQueueLimit is closed (ErrNotReading).
 func (c *wsConn) reply(_ *Source, p []byte) error {
-	c.wmu.Lock()
-	if c.werr != nil {
-		c.wmu.Unlock()
-		return c.werr
-	}
-	c.wq = binary.BigEndian.AppendUint32(c.wq, uint32(len(p)))
-	c.wq = append(c.wq, p...)
-	n := len(c.wq)
-	if n > replyQueueLimit(c.l.cfg.MaxFrame) {
-		c.werr = &closeError{kind: ErrNotReading,
-			msg: fmt.Sprintf("not reading its replies (%d bytes waiting)", n)}
-		c.wq = nil
-		err := c.werr
-		c.wmu.Unlock()
-		if c.l.killIfOpen(&c.connSlot, err) {
-			c.raw.Close()
-		}
-		return err
-	}
-	if !c.writing {
-		c.writing = true
-		go c.flush()
-	}
-	c.wmu.Unlock()
-	return nil
+	return c.replies.push(func(q []byte) []byte {
+		q = binary.BigEndian.AppendUint32(q, uint32(len(p)))
+		return append(q, p...)
+	}, replyQueueLimit(c.l.cfg.MaxFrame), c)
 }
 
-// flush writes the queued replies, one binary message each, until none
-// is left or a write fails, and lets go of a queue grown large. What is
-// queued when it looks goes out with one system call, as TCP's replies
-// do: a writer that took one per message fell behind a peer reading as
-// fast as it sends.
-func (c *wsConn) flush() {
-	var spare []byte
-	c.wmu.Lock()
-	for len(c.wq) > 0 && c.werr == nil {
-		buf := c.wq
-		c.wq = spare[:0]
-		c.wmu.Unlock()
-		var err error
-		c.raw.hold()
-		for off := 0; off < len(buf) && err == nil; {
-			n := int(binary.BigEndian.Uint32(buf[off:]))
-			err = c.ws.Write(context.Background(), websocket.MessageBinary, buf[off+4:off+4+n])
-			off += 4 + n
-		}
-		if ferr := c.raw.flush(); err == nil {
-			err = ferr
-		}
-		c.wmu.Lock()
-		if err != nil && c.werr == nil {
-			c.werr = err
-		}
-		spare = buf
+// writeReplies writes queued replies, one binary message each. What is
+// queued when the writer looks goes out with one system call, as TCP's
+// replies do: a writer that took one per message fell behind a peer
+// reading as fast as it sends.
+func (c *wsConn) writeReplies(buf []byte) error {
+	var err error
+	c.raw.hold()
+	for off := 0; off < len(buf) && err == nil; {
+		n := int(binary.BigEndian.Uint32(buf[off:]))
+		err = c.ws.Write(context.Background(), websocket.MessageBinary, buf[off+4:off+4+n])
+		off += 4 + n
 	}
-	c.writing = false
-	if cap(c.wq) > keepFrameBuffer || c.werr != nil {
-		c.wq = nil
+	if ferr := c.raw.flush(); err == nil {
+		err = ferr
 	}
-	c.wmu.Unlock()
+	return err
+}
+
+// killNotReading closes a peer that does not read its replies.
+func (c *wsConn) killNotReading(err error) {
+	if c.l.killIfOpen(&c.connSlot, err) {
+		c.raw.Close()
+	}
 }
 
 // httpPhaseListener lets at most max connections be in their HTTP phase
